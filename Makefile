@@ -1,0 +1,28 @@
+# One entry point. `make book` builds the site, `make test` runs the checks (building the site first).
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-from-requirements
+# nbgrader shells out to alembic, and Jupyter finds kernels and tools on PATH: put the venv first.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: book test lint clean exercises
+
+# (Re)install when the venv is missing or requirements.txt changed since the last install.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+# Cached execution (execute_notebooks: cache in _config.yml), warnings are errors, a failing cell fails.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: book lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf _build
