@@ -1,0 +1,667 @@
+"""What every auto-graded cell of the assignments checks, in one place.
+
+A :class:`Check` decides the points of one nbgrader test cell (``cell_id`` is its ``grade_id``). It
+draws :class:`Case` s (inputs plus reference outputs from ``torch.nn``) with ``make_cases(rng)``,
+each case is one :class:`Call` made in the student's process, and ``judge(case, result)`` decides in
+the grader's process: ``None`` for a pass, else feedback that says what was expected and, where it
+can, names the mistake with the catalogue in :mod:`autograder.variants`.
+
+Two paths use the same checks:
+
+* stock ``nbgrader autograde``: each hidden test cell is
+  ``run_check("ps3_lstm", "lstm_layer_batch_first", globals())``, which replays the fixed-seed
+  cases stored in ``autograder/data/<assignment>.json`` (written by ``python -m autograder.reference``);
+* the ``autograder`` command: draws cases with a secret seed, sends only the ``Call`` s (plain data)
+  to a sandboxed process running the student's code, and calls :func:`decide` on the results.
+
+Plain data means NumPy arrays, Python scalars, strings, ``None`` and tuples/lists/dicts of them;
+:func:`to_json` / :func:`from_json` encode it losslessly.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import copy
+import dis
+import functools
+import inspect
+import json
+import types
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autograder.variants import variants_for
+
+DATA_DIR = Path(__file__).parent / "data"
+
+# ============================================================================ the interface
+
+
+@dataclass(frozen=True)
+class Call:
+    """One thing to run in the student's process.
+
+    ``target`` is a name the student defines (``"lstm_layer"``) or ``"probe:<name>"`` for
+    ``autograder.probes.<name>(namespace, *args, **kwargs)``.
+    """
+
+    target: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    """A call, its reference result (plain data) and a human-readable label."""
+
+    call: Call
+    expected: object
+    label: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """The rule that decides the points of one auto-graded nbgrader cell."""
+
+    assignment: str
+    cell_id: str  # the grade_id of the test cell
+    points: float  # equals that cell's nbgrader points
+    names: tuple[str, ...]  # names the student must define
+    numpy_only: bool  # torch / seqmodels / autograder in these names scores 0
+    make_cases: Callable[[np.random.Generator], list[Case]]
+    judge: Callable[[Case, object], str | None]
+    forbid_torch_rnn: bool = False  # torch.nn.GRU/LSTM/RNN (and their cells, functional forms) score 0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CallError:
+    """What a call produced instead of a result: an exception, a time-out, a missing name."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str  # feedback for the student (also on a pass: what was checked)
+
+
+class Feedback(str):
+    """A judge's message; ``variant`` is the known mistake it names, if any."""
+
+    variant: str | None = None
+
+    def __new__(cls, text: str, variant: str | None = None):
+        obj = super().__new__(cls, text)
+        obj.variant = variant
+        return obj
+
+
+# ============================================================================ plain data <-> JSON
+
+
+def to_json(obj: object) -> object:
+    """Encode plain data as JSON-compatible values, exactly (arrays as base64 of their bytes)."""
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return {"__ndarray__": base64.b64encode(arr.tobytes()).decode(), "dtype": arr.dtype.str,
+                "shape": list(arr.shape)}
+    if isinstance(obj, np.generic):
+        return to_json(obj.item())
+    if isinstance(obj, tuple):
+        return {"__tuple__": [to_json(v) for v in obj]}
+    if isinstance(obj, list):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError(f"plain data needs string dict keys; got {list(obj)}")
+        return {k: to_json(v) for k, v in obj.items()}
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    raise TypeError(f"not plain data: {type(obj).__name__}")
+
+
+def from_json(obj: object) -> object:
+    """Inverse of :func:`to_json`."""
+    if isinstance(obj, dict):
+        if "__ndarray__" in obj:
+            data = base64.b64decode(obj["__ndarray__"])
+            return np.frombuffer(data, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+        if "__tuple__" in obj:
+            return tuple(from_json(v) for v in obj["__tuple__"])
+        return {k: from_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [from_json(v) for v in obj]
+    return obj
+
+
+def case_to_json(case: Case) -> dict:
+    return {"label": case.label, "target": case.call.target, "args": to_json(case.call.args),
+            "kwargs": to_json(case.call.kwargs), "expected": to_json(case.expected)}
+
+
+def case_from_json(data: dict) -> Case:
+    return Case(Call(data["target"], from_json(data["args"]), from_json(data["kwargs"])),
+                from_json(data["expected"]), data["label"])
+
+
+# ============================================================================ comparing results
+
+TOLERANCE = {np.dtype(np.float64): (1e-6, 1e-8), np.dtype(np.float32): (1e-4, 1e-5)}  # (rtol, atol)
+
+
+def _spec_text(spec) -> str:
+    return spec if isinstance(spec, str) else "(" + ", ".join(_spec_text(s) for s in spec) + ")"
+
+
+def compare(result: object, expected: object, spec) -> str | None:
+    """``None`` when ``result`` matches ``expected`` within the dtype's tolerance, else what differs.
+
+    ``spec`` names the parts: ``"h_t"`` for one array, ``("output", ("h_n", "c_n"))`` for nested tuples.
+    """
+    if not isinstance(spec, str):
+        if not isinstance(result, tuple | list) or len(result) != len(spec):
+            length = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
+            got = f"a {type(result).__name__}{length}"
+            return f"expected a tuple {_spec_text(spec)}; got {got}"
+        for part, exp, sub in zip(result, expected, spec, strict=True):
+            problem = compare(part, exp, sub)
+            if problem:
+                return problem
+        return None
+    if not isinstance(result, np.ndarray | np.generic | float | int):
+        return f"{spec} should be a NumPy array; got {type(result).__name__}"
+    got = np.asarray(result)
+    if got.shape != expected.shape:
+        return f"{spec} has shape {got.shape}; expected {expected.shape}"
+    if not np.issubdtype(got.dtype, np.number):
+        return f"{spec} has dtype {got.dtype}; expected a floating-point array"
+    if not np.all(np.isfinite(got)):
+        return f"{spec} contains NaN or inf"
+    rtol, atol = TOLERANCE.get(expected.dtype, TOLERANCE[np.dtype(np.float64)])
+    if not np.allclose(got, expected, rtol=rtol, atol=atol):
+        err = float(np.max(np.abs(got.astype(np.float64) - expected)))
+        return f"{spec} is wrong: max abs error {err:.3g} (tolerance {atol:g} + {rtol:g}·|expected|)"
+    return None
+
+
+def _matching_variant(case: Case, result: object, spec) -> tuple[str, str] | None:
+    """The first known wrong variant of ``case.call.target`` whose output on the case equals ``result``."""
+    for variant in variants_for(case.call.target):
+        try:
+            wrong = variant.fn(*case.call.args, **case.call.kwargs)
+        except Exception:  # noqa: BLE001 - a variant that cannot run on these shapes simply does not match
+            continue
+        if compare(wrong, case.expected, spec) is not None and compare(result, wrong, spec) is None:
+            return variant.name, variant.mistake
+    return None
+
+
+def array_judge(spec, shapes_only: bool = False) -> Callable[[Case, object], str | None]:
+    """A judge for functions returning arrays shaped like ``spec``; names a known mistake when it can."""
+
+    def judge(case: Case, result: object) -> str | None:
+        if shapes_only:
+            problem = compare_shapes(result, case.expected, spec)
+        else:
+            problem = compare(result, case.expected, spec)
+        if problem is None:
+            return None
+        text = f"{case.call.target}, case {case.label}: {problem}."
+        match = None if shapes_only else _matching_variant(case, result, spec)
+        if match:
+            return Feedback(f"{text} Your output equals {match[1]}.", variant=match[0])
+        return Feedback(text)
+
+    return judge
+
+
+def compare_shapes(result: object, expected: object, spec) -> str | None:
+    """Like :func:`compare`, but only the structure and the array shapes."""
+    if not isinstance(spec, str):
+        if not isinstance(result, tuple | list) or len(result) != len(spec):
+            return f"expected a tuple {_spec_text(spec)}; got a {type(result).__name__}"
+        for part, exp, sub in zip(result, expected, spec, strict=True):
+            problem = compare_shapes(part, exp, sub)
+            if problem:
+                return problem
+        return None
+    got = np.shape(result) if isinstance(result, np.ndarray | np.generic | float | int) else None
+    if got is None:
+        return f"{spec} should be a NumPy array; got {type(result).__name__}"
+    return None if got == expected.shape else f"{spec} has shape {got}; expected {expected.shape}"
+
+
+def decide(check: Check, cases: list[Case], results: list[object]) -> Verdict:
+    """The grade of one check from the results of its cases (a :class:`CallError` where a call failed).
+
+    Passes when every case passes. On a failure the message counts the failing cases and quotes the
+    most telling one: a failure that names a known mistake, preferring the mistake that explains
+    most failing cases.
+    """
+    failures: list[str] = []
+    for case, result in zip(cases, results, strict=True):
+        if isinstance(result, CallError):
+            failures.append(Feedback(f"{case.call.target}, case {case.label}: {result.message}"))
+            continue
+        try:
+            verdict = check.judge(case, result)
+        except Exception as err:  # noqa: BLE001 - a malformed result must not crash the grader
+            verdict = Feedback(f"{case.call.target}, case {case.label}: could not judge the result ({err!r})")
+        if verdict is not None:
+            failures.append(verdict if isinstance(verdict, Feedback) else Feedback(verdict))
+    if not failures:
+        return Verdict(True, f"{check.cell_id}: all {len(cases)} cases pass.")
+    named = Counter(f.variant for f in failures if f.variant)
+    if named:
+        best = named.most_common(1)[0][0]
+        quoted = next(f for f in failures if f.variant == best)
+    else:
+        quoted = failures[0]
+    return Verdict(False, f"{check.cell_id}: {len(failures)} of {len(cases)} cases fail. {quoted}")
+
+
+# ============================================================================ forbidden dependencies
+
+FORBIDDEN_ROOTS = ("torch", "seqmodels", "autograder", "tensorflow", "jax", "keras")
+TORCH_RNN_ATTRS = frozenset({"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase",
+                             "_VF", "gru", "lstm", "rnn_tanh", "gru_cell", "lstm_cell", "rnn_tanh_cell"})
+DYNAMIC_NAMES = frozenset({"__import__", "eval", "exec", "compile", "globals", "vars", "importlib", "sys",
+                           "builtins", "__builtins__"})
+
+
+def _module_root(obj: object) -> str | None:
+    name = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+    if not isinstance(name, str) and not inspect.isclass(obj) and not callable(obj):
+        name = type(obj).__module__
+    return name.split(".")[0] if isinstance(name, str) else None
+
+
+def _codes(code: types.CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _scan(obj, namespace: dict, torch_rnn_only: bool, via: str, seen: set, found: list[str]) -> None:
+    """Append to ``found`` every forbidden thing ``obj`` uses, following the student's own functions."""
+    if id(obj) in seen or obj is None or isinstance(obj, bool | int | float | str | bytes | np.ndarray):
+        return
+    seen.add(id(obj))
+    roots = ("seqmodels", "autograder") if torch_rnn_only else FORBIDDEN_ROOTS
+    if isinstance(obj, functools.partial):
+        for part in (obj.func, *obj.args, *obj.keywords.values()):
+            _scan(part, namespace, torch_rnn_only, via, seen, found)
+        return
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    root = _module_root(obj)
+    own = inspect.isfunction(obj) and (obj.__globals__ is namespace or obj.__module__ == namespace.get("__name__"))
+    own_class = inspect.isclass(obj) and obj.__module__ == namespace.get("__name__", "__main__")
+    if not own and not own_class:
+        if root in roots:
+            what = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+            found.append(f"{via} uses {root} ({what})")
+        elif torch_rnn_only and root == "torch" and getattr(obj, "__name__", "") in TORCH_RNN_ATTRS:
+            found.append(f"{via} uses torch's built-in recurrent layer {obj.__name__}")
+        return
+    if own_class:
+        for base in obj.__mro__[1:]:
+            _scan(base, namespace, torch_rnn_only, via, seen, found)
+        for name, member in vars(obj).items():
+            _scan(member.__func__ if isinstance(member, staticmethod | classmethod) else member,
+                  namespace, torch_rnn_only, f"{via}.{name}", seen, found)
+        return
+    for value in (*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values(),
+                  *(c.cell_contents for c in obj.__closure__ or () if _cell_filled(c))):
+        _scan(value, namespace, torch_rnn_only, via, seen, found)
+    for code in _codes(obj.__code__):
+        for ins in dis.get_instructions(code):
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                name = ins.argval
+                if name in DYNAMIC_NAMES:
+                    found.append(f"{via} uses {name} (dynamic imports and lookups are not allowed here)")
+                elif name in obj.__globals__:
+                    target = obj.__globals__[name]
+                    _scan(target, namespace, torch_rnn_only, via if not inspect.isfunction(target) or target is obj
+                          else f"{via} → {name}", seen, found)
+                elif hasattr(builtins, name):
+                    continue
+            elif ins.opname == "IMPORT_NAME":
+                module = str(ins.argval).split(".")[0]
+                if module in roots or module in DYNAMIC_NAMES:
+                    found.append(f"{via} imports {ins.argval}")
+            elif torch_rnn_only and ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in TORCH_RNN_ATTRS:
+                found.append(f"{via} uses .{ins.argval} (torch's built-in recurrent layers are not allowed here)")
+
+
+def _cell_filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - raises ValueError when the closure cell is empty
+    except ValueError:
+        return False
+    return True
+
+
+def find_forbidden(names: tuple[str, ...], namespace: dict, torch_rnn_only: bool = False) -> list[str]:
+    """What the student's ``names`` (and the student functions they call) use that they must not.
+
+    With ``torch_rnn_only=False`` (NumPy parts) any use of torch, seqmodels, autograder (or another
+    deep-learning library) counts, and so do dynamic imports/lookups (``__import__``, ``eval``,
+    ``globals``, ``sys``, ``importlib``). With ``torch_rnn_only=True`` (the PyTorch GRU module) torch
+    is allowed but not its recurrent layers (``nn.GRU``, ``nn.GRUCell``, ``_VF``, ...), seqmodels or
+    autograder. Returns one message per finding; empty when clean.
+    """
+    found: list[str] = []
+    seen: set[int] = set()
+    for name in names:
+        if name in namespace:
+            _scan(namespace[name], namespace, torch_rnn_only, name, seen, found)
+    return list(dict.fromkeys(found))
+
+
+def forbidden_uses(check: Check, namespace: dict) -> list[str]:
+    """:func:`find_forbidden` with the policy of ``check``; empty when the check allows everything."""
+    if not (check.numpy_only or check.forbid_torch_rnn):
+        return []
+    return find_forbidden(check.names, namespace, torch_rnn_only=not check.numpy_only)
+
+
+def forbidden_message(check: Check, findings: list[str]) -> str:
+    rule = ("this part must be written with NumPy only" if check.numpy_only
+            else "this part must build the recurrence from torch tensor operations, not torch's recurrent layers")
+    return f"{check.cell_id}: scored 0 because {'; '.join(findings)}: {rule}."
+
+
+# ============================================================================ reference outputs from torch
+
+LAYER_SHAPES = [  # (T, N, I, H): size-1 dimensions, I != H both ways, T == N, a longer sequence
+    (1, 1, 1, 1), (1, 3, 2, 4), (5, 1, 3, 2), (4, 2, 1, 3), (3, 3, 2, 4), (7, 3, 5, 5), (3, 4, 6, 1), (12, 2, 3, 4),
+]
+CELL_SHAPES = [(1, 1, 1), (3, 2, 4), (1, 3, 2), (2, 1, 3), (4, 5, 5), (4, 6, 1)]  # (N, I, H)
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+DTYPES = (np.float64, np.float32)
+
+
+def _draw_params(G: int, I: int, H: int, rng: np.random.Generator, dtype) -> dict[str, np.ndarray]:
+    """``W_ih, W_hh, b_ih, b_hh`` drawn independently (so a dropped or misplaced bias shows)."""
+    shapes = {"W_ih": (G * H, I), "W_hh": (G * H, H), "b_ih": (G * H,), "b_hh": (G * H,)}
+    return {name: rng.uniform(-0.8, 0.8, shape).astype(dtype) for name, shape in shapes.items()}
+
+
+def _torch_module(kind: str, I: int, H: int, params: dict, dtype, cell: bool, batch_first: bool = False):
+    import torch
+
+    from seqmodels.torchutil import set_params
+
+    if cell:
+        module = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind](I, H)
+        module = module.to(torch.float64 if dtype == np.float64 else torch.float32)
+        with torch.no_grad():
+            for ours, theirs in zip(("W_ih", "W_hh", "b_ih", "b_hh"), ("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
+                                    strict=True):
+                getattr(module, theirs).copy_(torch.from_numpy(params[ours]))
+        return module
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](I, H, batch_first=batch_first)
+    module = module.to(torch.float64 if dtype == np.float64 else torch.float32)
+    set_params(module, params)
+    return module
+
+
+def torch_cell(kind: str, x_t, states: list[np.ndarray], params: dict):
+    """``torch.nn.{RNN,LSTM,GRU}Cell`` on NumPy inputs; returns ``h_t`` or ``(h_t, c_t)`` as arrays."""
+    import torch
+
+    module = _torch_module(kind, x_t.shape[1], states[0].shape[1], params, x_t.dtype, cell=True)
+    with torch.no_grad():
+        out = module(torch.from_numpy(x_t), tuple(torch.from_numpy(s) for s in states) if kind == "lstm"
+                     else torch.from_numpy(states[0]))
+    return tuple(o.numpy() for o in out) if kind == "lstm" else out.numpy()
+
+
+def torch_layer(kind: str, x, states: list[np.ndarray], params: dict, batch_first: bool):
+    """``torch.nn.{RNN,LSTM,GRU}`` on NumPy inputs; returns ``(output, h_n)`` or ``(output, (h_n, c_n))``."""
+    import torch
+
+    module = _torch_module(kind, x.shape[2], states[0].shape[2], params, x.dtype, cell=False, batch_first=batch_first)
+    with torch.no_grad():
+        output, final = module(torch.from_numpy(x), tuple(torch.from_numpy(s) for s in states) if kind == "lstm"
+                               else torch.from_numpy(states[0]))
+    if kind == "lstm":
+        return output.numpy(), (final[0].numpy(), final[1].numpy())
+    return output.numpy(), final.numpy()
+
+
+def _dtype_name(dtype) -> str:
+    return np.dtype(dtype).name
+
+
+def cell_cases(kind: str, rng: np.random.Generator) -> list[Case]:
+    """The hidden grid for ``<kind>_cell``: odd shapes, both dtypes, non-zero and zero previous state."""
+    grid = [(shape, dtype, False) for shape in CELL_SHAPES for dtype in DTYPES] + [((3, 2, 4), np.float64, True)]
+    cases = []
+    for (N, I, H), dtype, zero_state in grid:
+        params = _draw_params(GATES[kind], I, H, rng, dtype)
+        x_t = rng.standard_normal((N, I)).astype(dtype)
+        states = [np.zeros((N, H), dtype) if zero_state else rng.standard_normal((N, H)).astype(dtype)
+                  for _ in range(2 if kind == "lstm" else 1)]
+        expected = torch_cell(kind, x_t, states, params)
+        label = f"N={N} I={I} H={H} {_dtype_name(dtype)}" + (" zero state" if zero_state else "")
+        cases.append(Case(Call(f"{kind}_cell", (x_t, *states, *params.values())), expected, label))
+    return cases
+
+
+def layer_cases(kind: str, rng: np.random.Generator, batch_first: bool) -> list[Case]:
+    """The hidden grid for ``<kind>_layer`` with one ``batch_first`` value."""
+    grid = [(shape, dtype, False) for shape in LAYER_SHAPES for dtype in DTYPES] + [((5, 2, 3, 4), np.float64, True)]
+    cases = []
+    for (T, N, I, H), dtype, zero_state in grid:
+        params = _draw_params(GATES[kind], I, H, rng, dtype)
+        x = rng.standard_normal((N, T, I) if batch_first else (T, N, I)).astype(dtype)
+        states = [np.zeros((1, N, H), dtype) if zero_state else rng.standard_normal((1, N, H)).astype(dtype)
+                  for _ in range(2 if kind == "lstm" else 1)]
+        expected = torch_layer(kind, x, states, params, batch_first)
+        label = (f"T={T} N={N} I={I} H={H} {_dtype_name(dtype)} batch_first={batch_first}"
+                 + (" zero initial state" if zero_state else ""))
+        cases.append(Case(Call(f"{kind}_layer", (x, *states, *params.values()), {"batch_first": batch_first}),
+                          expected, label))
+    return cases
+
+
+def tiny_inputs(kind: str, N: int = 2, I: int = 3, H: int = 4, T: int | None = None) -> dict[str, np.ndarray]:
+    """The small, hand-readable inputs of the visible tests (the notebooks build the same arrays)."""
+    G = GATES[kind]
+    x_shape = (N, I) if T is None else (T, N, I)
+    s_shape = (N, H) if T is None else (1, N, H)
+    inputs = {"x": np.linspace(-1.0, 1.0, int(np.prod(x_shape))).reshape(x_shape),
+              "h": np.linspace(-0.5, 0.5, N * H).reshape(s_shape)}
+    if kind == "lstm":
+        inputs["c"] = np.linspace(0.5, -0.5, N * H).reshape(s_shape)
+    inputs.update(W_ih=np.linspace(-0.4, 0.4, G * H * I).reshape(G * H, I),
+                  W_hh=np.linspace(0.3, -0.3, G * H * H).reshape(G * H, H),
+                  b_ih=np.linspace(-0.2, 0.2, G * H), b_hh=np.linspace(0.1, -0.1, G * H))
+    return inputs
+
+
+def tiny_cell_cases(kind: str) -> list[Case]:
+    """The visible test of ``<kind>_cell``: one tiny case, N=2 I=3 H=4, float64."""
+    inputs = tiny_inputs(kind)
+    states = [inputs["h"]] + ([inputs["c"]] if kind == "lstm" else [])
+    params = {k: inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
+    expected = torch_cell(kind, inputs["x"], states, params)
+    return [Case(Call(f"{kind}_cell", (inputs["x"], *states, *params.values())), expected,
+                 "visible tiny case N=2 I=3 H=4 float64")]
+
+
+def tiny_layer_shape_cases(kind: str) -> list[Case]:
+    """The visible test of ``<kind>_layer``: shapes only, T=5 N=3 I=2 H=4, both ``batch_first`` values."""
+    cases = []
+    for batch_first in (False, True):
+        inputs = tiny_inputs(kind, N=3, I=2, H=4, T=5)
+        x = inputs["x"].transpose(1, 0, 2) if batch_first else inputs["x"]
+        states = [inputs["h"]] + ([inputs["c"]] if kind == "lstm" else [])
+        params = {k: inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
+        expected = torch_layer(kind, np.ascontiguousarray(x), states, params, batch_first)
+        cases.append(Case(Call(f"{kind}_layer", (np.ascontiguousarray(x), *states, *params.values()),
+                               {"batch_first": batch_first}),
+                          expected, f"visible shapes T=5 N=3 I=2 H=4 batch_first={batch_first}"))
+    return cases
+
+
+# ============================================================================ the checks, per assignment
+
+CELL_SPEC = {"rnn": "h_t", "gru": "h_t", "lstm": ("h_t", "c_t")}
+LAYER_SPEC = {"rnn": ("output", "h_n"), "gru": ("output", "h_n"), "lstm": ("output", ("h_n", "c_n"))}
+
+
+def recurrent_checks(assignment: str, kind: str, points: dict[str, float]) -> list[Check]:
+    """The five checks of a NumPy cell + layer pair: visible cell, hidden cell, visible layer shapes,
+    hidden layer with ``batch_first=False``, hidden layer with ``batch_first=True``."""
+    cell, layer = f"{kind}_cell", f"{kind}_layer"
+    return [
+        Check(assignment, f"{cell}_visible", points[f"{cell}_visible"], (cell,), True,
+              lambda rng: tiny_cell_cases(kind), array_judge(CELL_SPEC[kind]),
+              description=f"{cell}: shapes and one tiny case"),
+        Check(assignment, f"{cell}_hidden", points[f"{cell}_hidden"], (cell,), True,
+              lambda rng: cell_cases(kind, rng), array_judge(CELL_SPEC[kind]),
+              description=f"{cell} against torch.nn.{kind.upper()}Cell on a grid of shapes and dtypes"),
+        Check(assignment, f"{layer}_visible", points[f"{layer}_visible"], (layer,), True,
+              lambda rng: tiny_layer_shape_cases(kind), array_judge(LAYER_SPEC[kind], shapes_only=True),
+              description=f"{layer}: shapes for both batch_first values"),
+        Check(assignment, f"{layer}_time_major", points[f"{layer}_time_major"], (layer,), True,
+              lambda rng: layer_cases(kind, rng, batch_first=False), array_judge(LAYER_SPEC[kind]),
+              description=f"{layer} against torch.nn.{kind.upper()}, batch_first=False"),
+        Check(assignment, f"{layer}_batch_first", points[f"{layer}_batch_first"], (layer,), True,
+              lambda rng: layer_cases(kind, rng, batch_first=True), array_judge(LAYER_SPEC[kind]),
+              description=f"{layer} against torch.nn.{kind.upper()}, batch_first=True"),
+    ]
+
+
+# ---------------------------------------------------------------- ps3_lstm: the batch_first question
+
+SHAPE_QUESTION = {"T": 5, "N": 3, "I": 2, "H": 4}
+
+
+def shape_answer_cases(batch_first: bool) -> list[Case]:
+    """The shapes ``torch.nn.LSTM`` gives ``output, h_n, c_n`` for the question's sizes."""
+    import torch
+
+    T, N, I, H = SHAPE_QUESTION.values()
+    lstm = torch.nn.LSTM(I, H, batch_first=batch_first)
+    with torch.no_grad():
+        output, (h_n, c_n) = lstm(torch.zeros((N, T, I) if batch_first else (T, N, I)))
+    expected = {"output": tuple(output.shape), "h_n": tuple(h_n.shape), "c_n": tuple(c_n.shape)}
+    name = "shapes_batch_first" if batch_first else "shapes_time_major"
+    return [Case(Call("probe:value", (name,)), expected, f"T={T} N={N} I={I} H={H} batch_first={batch_first}")]
+
+
+def judge_shape_answer(case: Case, result: object) -> str | None:
+    name = case.call.args[0]
+    if not isinstance(result, dict) or set(result) != {"output", "h_n", "c_n"}:
+        return f"{name} should be a dict with the keys 'output', 'h_n', 'c_n'; got {result!r}"
+    problems = []
+    for key, expected in case.expected.items():
+        got = result[key]
+        if not isinstance(got, tuple | list) or tuple(got) != expected:
+            problems.append(f"{key} is {expected}, not {got!r}")
+    if not problems:
+        return None
+    text = f"{name} ({case.label}): " + "; ".join(problems) + "."
+    if any(tuple(result[k]) == (SHAPE_QUESTION["N"], 1, SHAPE_QUESTION["H"]) for k in ("h_n", "c_n")
+           if isinstance(result[k], tuple | list)):
+        return Feedback(text + " h_n and c_n are (num_layers, N, H) whatever batch_first is: batch_first only "
+                               "changes the layout of input and output.", variant="h_n_batch_first")
+    return Feedback(text)
+
+
+CHECKS: dict[str, list[Check]] = {
+    "ps3_lstm": recurrent_checks("ps3_lstm", "lstm", {
+        "lstm_cell_visible": 1, "lstm_cell_hidden": 3, "lstm_layer_visible": 1,
+        "lstm_layer_time_major": 3, "lstm_layer_batch_first": 3,
+    }) + [
+        Check("ps3_lstm", "shapes_time_major", 1, ("shapes_time_major",), False,
+              lambda rng: shape_answer_cases(False), judge_shape_answer,
+              description="the shapes of output, h_n, c_n with batch_first=False"),
+        Check("ps3_lstm", "shapes_batch_first", 1, ("shapes_batch_first",), False,
+              lambda rng: shape_answer_cases(True), judge_shape_answer,
+              description="the shapes of output, h_n, c_n with batch_first=True"),
+    ],
+}
+
+
+# ============================================================================ lookup and the in-kernel path
+
+
+def get_check(assignment: str, cell_id: str) -> Check:
+    if assignment not in CHECKS:
+        raise KeyError(f"no checks for assignment {assignment!r}; known: {sorted(CHECKS)}")
+    for check in CHECKS[assignment]:
+        if check.cell_id == cell_id:
+            return check
+    raise KeyError(f"{assignment} has no check {cell_id!r}; known: {[c.cell_id for c in CHECKS[assignment]]}")
+
+
+def reference_seed(assignment: str, cell_id: str) -> int:
+    """The fixed seed of the stored reference cases of one check."""
+    return zlib.crc32(f"{assignment}:{cell_id}".encode())
+
+
+def data_path(assignment: str) -> Path:
+    return DATA_DIR / f"{assignment}.json"
+
+
+@functools.cache
+def _stored(assignment: str) -> dict:
+    path = data_path(assignment)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: reference data missing; run `python -m autograder.reference` to write it")
+    return json.loads(path.read_text())
+
+
+def load_cases(assignment: str, cell_id: str) -> list[Case]:
+    """The stored fixed-seed cases of one check (from ``autograder/data/<assignment>.json``)."""
+    stored = _stored(assignment)["checks"]
+    if cell_id not in stored:
+        raise KeyError(f"{data_path(assignment)} has no cases for {cell_id!r}; run `python -m autograder.reference`")
+    return [case_from_json(c) for c in stored[cell_id]]
+
+
+def call_in_namespace(call: Call, namespace: dict) -> object:
+    """Make ``call`` in this process: the student's function from ``namespace``, or a probe."""
+    args, kwargs = copy.deepcopy(call.args), copy.deepcopy(call.kwargs)  # the student may modify inputs in place
+    if call.target.startswith("probe:"):
+        from autograder import probes
+
+        return getattr(probes, call.target.removeprefix("probe:"))(namespace, *args, **kwargs)
+    return namespace[call.target](*args, **kwargs)
+
+
+def run_check(assignment: str, cell_id: str, namespace: dict) -> None:
+    """The body of a hidden test cell: replay the stored cases in this kernel, raise ``AssertionError`` on failure."""
+    check = get_check(assignment, cell_id)
+    missing = [name for name in check.names if name not in namespace]
+    if missing:
+        raise AssertionError(f"{cell_id}: {', '.join(missing)} is not defined; run the cell that defines it "
+                             f"(and check its spelling).")
+    findings = forbidden_uses(check, namespace)
+    if findings:
+        raise AssertionError(forbidden_message(check, findings))
+    cases = load_cases(assignment, cell_id)
+    results: list[object] = []
+    for case in cases:
+        try:
+            results.append(call_in_namespace(case.call, namespace))
+        except Exception as err:  # noqa: BLE001 - the student's exception becomes feedback
+            results.append(CallError(f"raised {type(err).__name__}: {err}"))
+    verdict = decide(check, cases, results)
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+    print(verdict.message)
