@@ -15,8 +15,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 PAGE = "book/assignments"
 FENCE = re.compile(r"^```\{assignment-list\}\n(?P<body>.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -146,6 +151,27 @@ def always_reread_assignments(app: Sphinx, env, added, changed, removed) -> list
     return [PAGE] if PAGE in env.found_docs else []
 
 
+def publish_executed_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``html-page-context``: make the ``.ipynb`` download the executed notebook, outputs included.
+
+    The theme copies ``_build/jupyter_execute/<page>.ipynb``, which myst-nb writes without outputs when
+    execution is cached (``execute_notebooks: cache``); the outputs are merged back from the jupyter cache.
+    """
+    if not context.get("ipynb_source") or app.env.mystnb_config.execution_mode != "cache":
+        return
+    target = Path(app.outdir) / "_sources" / context["ipynb_source"]
+    notebook = nbformat.read(target, as_version=4)
+    if any(cell.get("outputs") for cell in notebook.cells):
+        return
+    cache = get_cache(app.env.mystnb_config.execution_cache_path)
+    try:
+        _, notebook = cache.merge_match_into_notebook(notebook)
+    except KeyError:
+        logger.info(f"{pagename}: no cached execution to merge; the .ipynb download has no outputs")
+        return
+    nbformat.write(notebook, target)
+
+
 def point_colab_at_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """``html-page-context``: send Colab to the executed notebook published under ``_sources/`` on the site branch."""
     if not context.get("ipynb_source"):
@@ -160,10 +186,30 @@ def point_colab_at_notebook(app: Sphinx, pagename: str, templatename: str, conte
                 button["url"] = f"{colab}/github/{owner_repo}/blob/{branch}/_sources/{context['ipynb_source']}"
 
 
+def set_theme_defaults(app: Sphinx, config) -> None:
+    """``config-inited``: start in the reader's system light/dark mode (an unset mode logs a console error)."""
+    config.html_context.setdefault("default_mode", "auto")
+
+
+def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``html-page-context``: include each script once (sphinx-thebe registers its inline config twice,
+    and the second ``const THEBE_JS_URL`` is a SyntaxError in the browser console)."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_exercises_dir", "exercises", "env")
     app.add_config_value("course_site_branch", "gh-pages", "html")
     app.connect("source-read", render_assignment_list)
     app.connect("env-get-outdated", always_reread_assignments)
+    app.connect("config-inited", set_theme_defaults)
+    app.connect("html-page-context", publish_executed_notebook, priority=502)
     app.connect("html-page-context", point_colab_at_notebook, priority=502)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
