@@ -21,6 +21,10 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Student notebooks: exercises/<id>/ regenerated from solutions/<id>/ by nbgrader (solutions and hidden tests removed).
+exercises: $(STAMP)
+	$(BIN)/python -m autograder.release
+
 test: book lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
