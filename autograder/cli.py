@@ -1,0 +1,67 @@
+"""``autograder ASSIGNMENT SUBMISSIONS``: grade a folder or zip of submissions into nbgrader's gradebook.
+
+Writes scores through nbgrader's API, the autograded notebooks nbgrader's other commands read, one HTML
+feedback page per student, a grades CSV, and prints a summary. Re-running is idempotent; a killed run
+resumes without regrading finished submissions (``--regrade`` forces it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder.intake import IntakeError
+from autograder.sandbox import Limits
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="autograder", description=__doc__.split("\n\n")[0])
+    p.add_argument("assignment", help="assignment id, e.g. ps3_lstm")
+    p.add_argument("submissions", type=Path, help="folder or .zip: <student>/<assignment>/<nb>.ipynb or "
+                   "<student>_<anything>.ipynb")
+    p.add_argument("--course", type=Path, default=Path.cwd(), help="course root holding nbgrader_config.py "
+                   "(default: the current folder)")
+    p.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel sandboxes (default: all cores)")
+    p.add_argument("--timeout", type=float, default=Limits.timeout, help="wall seconds per submission")
+    p.add_argument("--step-timeout", type=float, default=Limits.step_timeout,
+                   help="wall seconds per cell or graded part")
+    p.add_argument("--memory", type=int, default=Limits.memory_mb, help="MB of memory per submission")
+    p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
+    p.add_argument("--csv", type=Path, help="grades CSV (default: <work>/autograder/<assignment>/grades.csv)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from autograder.engine import Engine, load_assignment
+    from autograder.feedback import summary_table, write_csv, write_feedback
+    from autograder.gradebook import Course
+
+    course = Course.load(args.course)
+    try:
+        spec = load_assignment(course, args.assignment)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        print(f"autograder: {err}", file=sys.stderr)
+        return 2
+    limits = Limits(timeout=args.timeout, step_timeout=min(args.step_timeout, args.timeout), memory_mb=args.memory)
+    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet)
+    try:
+        summary = engine.run(args.submissions, regrade=args.regrade)
+    except IntakeError as err:
+        print(f"autograder: {err}", file=sys.stderr)
+        return 2
+    feedback_root = course.path("feedback", ".", ".").resolve()
+    write_feedback(spec, summary.results, feedback_root)
+    csv_path = write_csv(spec, summary.results, args.csv or engine.state_dir / "grades.csv")
+    print(summary_table(spec, summary.results))
+    print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
+          f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
+          f"{feedback_root}/<student>/{spec.name}/autograder.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

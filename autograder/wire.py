@@ -1,0 +1,152 @@
+"""Plain-data wire format between the grader and the sandboxed student process.
+
+Only plain data crosses the boundary: ``None``, ``bool``, ``int``, ``float``, ``str``, ``list``,
+``tuple``, ``dict`` with ``str`` keys, and numeric NumPy arrays. Arrays travel as ``.npy`` bytes read
+back with ``allow_pickle=False``; everything else is JSON with tags for tuples and arrays. Nothing is
+ever unpickled, so a student's process cannot make the grader run code by what it sends back.
+
+A *frame* on a byte stream is an 8-byte big-endian length followed by that many bytes; a message is
+one JSON frame followed by one frame per array it references.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+MAX_DEPTH = 16
+_HEADER = struct.Struct(">Q")
+_ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex: never object, string or void dtypes
+
+
+class WireError(ValueError):
+    """A value that is not plain data, or a malformed message."""
+
+
+def to_plain(value: Any, _depth: int = 0) -> Any:
+    """Convert ``value`` to plain data: NumPy scalars to Python, torch tensors to arrays.
+
+    Raises :class:`WireError` naming the offending type, e.g. ``"a function is not plain data"``.
+    """
+    if _depth > MAX_DEPTH:
+        raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic):
+        return to_plain(value.item(), _depth + 1)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _ALLOWED_KINDS:
+            raise WireError(f"an array of dtype {value.dtype} is not plain numeric data")
+        return np.ascontiguousarray(value)
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return to_plain(value.detach().cpu().numpy(), _depth + 1)
+    if isinstance(value, list):
+        return [to_plain(v, _depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_plain(v, _depth + 1) for v in value)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise WireError("a dict with non-string keys is not plain data")
+        return {k: to_plain(v, _depth + 1) for k, v in value.items()}
+    raise WireError(f"a {type(value).__name__} is not plain data")
+
+
+def _tag(value: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(value, np.ndarray):
+        arrays.append(value)
+        return {"__nd__": len(arrays) - 1}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_tag(v, arrays) for v in value]}
+    if isinstance(value, list):
+        return [_tag(v, arrays) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": {k: _tag(v, arrays) for k, v in value.items()}}
+    return value
+
+
+def _untag(value: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(value, list):
+        return [_untag(v, arrays) for v in value]
+    if isinstance(value, dict):
+        if "__nd__" in value:
+            return arrays[int(value["__nd__"])]
+        if "__float__" in value:
+            return float(value["__float__"])
+        if "__tuple__" in value:
+            return tuple(_untag(v, arrays) for v in value["__tuple__"])
+        if "__dict__" in value:
+            return {k: _untag(v, arrays) for k, v in value["__dict__"].items()}
+        raise WireError(f"unknown tag in {sorted(value)}")
+    return value
+
+
+def _array_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
+def encode(message: Any) -> bytes:
+    """Frames for one message (``message`` must already be plain data, see :func:`to_plain`)."""
+    arrays: list[np.ndarray] = []
+    body = _tag(message, arrays)
+    head = json.dumps({"n_arrays": len(arrays), "body": body})
+    frames = [head.encode()] + [_array_bytes(a) for a in arrays]
+    return b"".join(_HEADER.pack(len(f)) + f for f in frames)
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            raise EOFError("stream ended inside a frame")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(stream: BinaryIO, max_bytes: int) -> bytes | None:
+    header = stream.read(_HEADER.size)
+    if not header:
+        return None
+    if len(header) < _HEADER.size:
+        header += _read_exact(stream, _HEADER.size - len(header))
+    (n,) = _HEADER.unpack(header)
+    if n > max_bytes:
+        raise WireError(f"frame of {n} bytes exceeds the limit of {max_bytes}")
+    return _read_exact(stream, n)
+
+
+def read_message(stream: BinaryIO, max_bytes: int = 256 << 20) -> Any:
+    """Read one message; ``EOFError`` at a clean end of stream. Arrays load with ``allow_pickle=False``."""
+    head = _read_frame(stream, max_bytes)
+    if head is None:
+        raise EOFError("end of stream")
+    try:
+        meta = json.loads(head)
+        n_arrays = int(meta["n_arrays"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise WireError(f"malformed message header: {err}") from err
+    arrays = []
+    for _ in range(n_arrays):
+        frame = _read_frame(stream, max_bytes)
+        if frame is None:
+            raise EOFError("stream ended before all arrays of a message")
+        try:
+            a = np.load(io.BytesIO(frame), allow_pickle=False)
+        except ValueError as err:
+            raise WireError(f"bad array frame: {err}") from err
+        if a.dtype.kind not in _ALLOWED_KINDS:
+            raise WireError(f"array of dtype {a.dtype} rejected")
+        arrays.append(a)
+    return _untag(meta["body"], arrays)
