@@ -577,6 +577,203 @@ def judge_shape_answer(case: Case, result: object) -> str | None:
     return Feedback(text)
 
 
+# ---------------------------------------------------------------- ps4_gru: an nn.Module GRU from scratch
+
+GRU_PARAM_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+MODULE_SHAPES = [(1, 1, 1, 1), (4, 3, 2, 5), (6, 2, 3, 3), (3, 4, 5, 2), (5, 3, 3, 4)]  # (T, N, I, H)
+
+
+def torch_gru_module(I: int, H: int, batch_first: bool, state_dict: dict, x, h0, d_output=None, d_h_n=None) -> dict:
+    """What ``probes.gru_module`` returns, computed with ``torch.nn.GRU``: outputs and, given upstream
+    gradients, the gradients of every parameter and of ``x`` and ``h0``."""
+    import torch
+
+    module = torch.nn.GRU(I, H, batch_first=batch_first).to(torch.from_numpy(x).dtype)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict.items()})
+    from autograder.probes import module_outputs_and_grads
+
+    return module_outputs_and_grads(module, x, h0, d_output, d_h_n)
+
+
+def gru_module_cases(rng: np.random.Generator, backward: bool) -> list[Case]:
+    """Random ``torch.nn.GRU`` parameters loaded into the student's module, both ``batch_first`` values."""
+    cases = []
+    for (T, N, I, H) in MODULE_SHAPES:
+        for batch_first in (False, True):
+            params = _draw_params(3, I, H, rng, np.float64)
+            state_dict = dict(zip(GRU_PARAM_NAMES, params.values(), strict=True))
+            x = rng.standard_normal((N, T, I) if batch_first else (T, N, I))
+            h0 = rng.standard_normal((1, N, H))
+            d_output = rng.standard_normal(x.shape[:2] + (H,)) if backward else None
+            d_h_n = rng.standard_normal((1, N, H)) if backward else None
+            args = (I, H, batch_first, state_dict, x, h0, d_output, d_h_n)
+            cases.append(Case(Call("probe:gru_module", ("MyGRU", *args)), torch_gru_module(*args),
+                              f"T={T} N={N} I={I} H={H} float64 batch_first={batch_first}"))
+    return cases
+
+
+def gru_module_visible_cases(rng: np.random.Generator) -> list[Case]:
+    """The notebook's visible test: ``torch.manual_seed(0)``, ``nn.GRU(2, 4)``, ``x = randn(5, 3, 2)``,
+    ``h0 = randn(1, 3, 4)``, in that order."""
+    import torch
+
+    torch.manual_seed(0)
+    reference = torch.nn.GRU(2, 4)
+    x, h0 = torch.randn(5, 3, 2), torch.randn(1, 3, 4)
+    state_dict = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+    args = (2, 4, False, state_dict, x.numpy(), h0.numpy(), None, None)
+    return [Case(Call("probe:gru_module", ("MyGRU", *args)), torch_gru_module(*args),
+                 "visible T=5 N=3 I=2 H=4 float32 batch_first=False")]
+
+
+def _judge_module_forward(case: Case, result: dict) -> Feedback | None:
+    if not isinstance(result, dict) or not {"output", "h_n"} <= set(result):
+        return Feedback(f"MyGRU, case {case.label}: could not run the module (got {type(result).__name__})")
+    exp = case.expected
+    problem = compare((result["output"], result["h_n"]), (exp["output"], exp["h_n"]), ("output", "h_n"))
+    if problem is None:
+        return None
+    I, H, batch_first, state_dict, x, h0 = case.call.args[1:7]
+    layer_case = Case(Call("gru_layer", (x, h0, *state_dict.values()), {"batch_first": batch_first}),
+                      (exp["output"], exp["h_n"]), case.label)
+    match = _matching_variant(layer_case, (result["output"], result["h_n"]), ("output", "h_n"))
+    text = f"MyGRU forward, case {case.label}: {problem}."
+    return Feedback(f"{text} Your module computes {match[1]}.", match[0]) if match else Feedback(text)
+
+
+def judge_gru_module_forward(case: Case, result: object) -> str | None:
+    return _judge_module_forward(case, result)
+
+
+def judge_gru_module_backward(case: Case, result: object) -> str | None:
+    forward = _judge_module_forward(case, result)
+    if forward is not None:
+        return Feedback(f"{forward} The gradients cannot be right while the forward pass is wrong.", forward.variant)
+    got = result.get("grads") or {}
+    wrong = []
+    for name, expected in case.expected["grads"].items():
+        if got.get(name) is None:
+            wrong.append(f"no gradient reached {name} (is it an nn.Parameter used in forward?)")
+            continue
+        problem = compare(got[name], expected, f"the gradient of {name}")
+        if problem:
+            wrong.append(problem)
+    if not wrong:
+        return None
+    return Feedback(f"MyGRU backward, case {case.label} (random upstream gradient on output and h_n): "
+                    + "; ".join(wrong) + ".")
+
+
+# ---------------------------------------------------------------- ps4_gru: the two GRU conventions
+
+
+def flip_update_cases(rng: np.random.Generator) -> list[Case]:
+    """Cho-convention parameters -> the PyTorch parameters with the same update rule (the z block negated)."""
+    from seqmodels.conventions import flip_update_gate
+
+    cases = []
+    for I, H in [(1, 1), (2, 3), (4, 2)]:
+        params = _draw_params(3, I, H, rng, np.float64)
+        cases.append(Case(Call("cho_update_to_pytorch", tuple(params.values())), flip_update_gate(*params.values()),
+                          f"I={I} H={H}"))
+    return cases
+
+
+def judge_flip_update(case: Case, result: object) -> str | None:
+    problem = compare(result, case.expected, ("W_ih", "W_hh", "b_ih", "b_hh"))
+    if problem is None:
+        return None
+    text = f"cho_update_to_pytorch, case {case.label}: {problem}."
+    if isinstance(result, tuple | list) and len(result) == 4:
+        H = case.call.args[1].shape[1]
+        if all(np.shape(r) == np.shape(e) for r, e in zip(result, case.expected, strict=True)):
+            untouched = [np.allclose(np.asarray(r)[H:2 * H], np.asarray(a)[H:2 * H])
+                         for r, a in zip(result, case.call.args, strict=True)]
+            if all(untouched):
+                text += (" The z block is unchanged: to turn z into 1 - z, negate its pre-activation "
+                         "(sigma(-a) = 1 - sigma(a)).")
+    return text
+
+
+def answer_cases(name: str, expected: object, label: str) -> Callable[[np.random.Generator], list[Case]]:
+    return lambda rng: [Case(Call("probe:value", (name,)), expected, label)]
+
+
+def judge_answer(explain: str) -> Callable[[Case, object], str | None]:
+    def judge(case: Case, result: object) -> str | None:
+        if result == case.expected and type(result) is type(case.expected):
+            return None
+        return f"{case.call.args[0]} = {result!r} is not right. {explain}"
+
+    return judge
+
+
+# ---------------------------------------------------------------- ps1_rnn: BPTT for a many-to-one RNN
+
+BPTT_SHAPES = [(1, 1, 1, 1, 1), (4, 3, 2, 5, 2), (6, 2, 3, 3, 1), (3, 1, 4, 2, 3), (10, 2, 2, 3, 2)]  # T N I H K
+BPTT_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_hy")
+
+
+def torch_many_to_one(x, y, h0, W_ih, W_hh, b_ih, b_hh, W_hy, b_hy) -> tuple[float, dict[str, np.ndarray]]:
+    """Loss ``L = 1/(2N) sum_n ||h_T W_hy^T + b_hy - y||^2`` of ``torch.nn.RNN`` and its gradients by autograd."""
+    import torch
+
+    from seqmodels.torchutil import set_params
+
+    rnn = torch.nn.RNN(x.shape[2], h0.shape[2]).double()
+    set_params(rnn, {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh})
+    W_hy_t, b_hy_t = torch.from_numpy(W_hy).requires_grad_(), torch.from_numpy(b_hy).requires_grad_()
+    x_t = torch.from_numpy(x).requires_grad_()
+    _, h_n = rnn(x_t, torch.from_numpy(h0))
+    loss = 0.5 * ((h_n[0] @ W_hy_t.T + b_hy_t - torch.from_numpy(y)) ** 2).sum() / x.shape[1]
+    loss.backward()
+    grads = {"W_ih": rnn.weight_ih_l0.grad, "W_hh": rnn.weight_hh_l0.grad, "b_ih": rnn.bias_ih_l0.grad,
+             "b_hh": rnn.bias_hh_l0.grad, "W_hy": W_hy_t.grad, "b_hy": b_hy_t.grad, "x": x_t.grad}
+    return float(loss.detach()), {k: g.numpy() for k, g in grads.items()}
+
+
+def bptt_inputs(T: int, N: int, I: int, H: int, K: int, rng: np.random.Generator) -> tuple:
+    params = _draw_params(1, I, H, rng, np.float64)
+    return (rng.standard_normal((T, N, I)), rng.standard_normal((N, K)), rng.standard_normal((1, N, H)),
+            *params.values(), rng.uniform(-0.8, 0.8, (K, H)), rng.uniform(-0.8, 0.8, K))
+
+
+def bptt_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for T, N, I, H, K in BPTT_SHAPES:
+        args = bptt_inputs(T, N, I, H, K, rng)
+        cases.append(Case(Call("rnn_many_to_one_grads", args), torch_many_to_one(*args),
+                          f"T={T} N={N} I={I} H={H} K={K} float64"))
+    return cases
+
+
+def bptt_visible_cases(rng: np.random.Generator) -> list[Case]:
+    """The notebook's visible test: ``np.random.default_rng(0)`` and T=4 N=2 I=3 H=5 K=2."""
+    args = bptt_inputs(4, 2, 3, 5, 2, np.random.default_rng(0))
+    return [Case(Call("rnn_many_to_one_grads", args), torch_many_to_one(*args), "visible T=4 N=2 I=3 H=5 K=2")]
+
+
+def judge_bptt(case: Case, result: object) -> str | None:
+    where = f"rnn_many_to_one_grads, case {case.label}"
+    if not isinstance(result, tuple | list) or len(result) != 2 or not isinstance(result[1], dict):
+        return f"{where}: expected (loss, grads) with grads a dict; got {type(result).__name__}"
+    loss, grads = result
+    exp_loss, exp_grads = case.expected
+    problems = []
+    if not isinstance(loss, float | int | np.floating | np.ndarray) or np.size(loss) != 1:
+        problems.append(f"loss should be a number; got {type(loss).__name__}")
+    elif not np.isclose(float(np.asarray(loss).ravel()[0]), exp_loss, rtol=1e-6, atol=1e-10):
+        problems.append(f"loss is {float(np.asarray(loss).ravel()[0]):.6g}; expected {exp_loss:.6g}")
+    for name, expected in exp_grads.items():
+        if name not in grads:
+            problems.append(f"grads has no {name!r}")
+            continue
+        problem = compare(grads[name], expected, f"grads[{name!r}]")
+        if problem:
+            problems.append(problem)
+    return f"{where}: " + "; ".join(problems) + "." if problems else None
+
+
 CHECKS: dict[str, list[Check]] = {
     "ps3_lstm": recurrent_checks("ps3_lstm", "lstm", {
         "lstm_cell_visible": 1, "lstm_cell_hidden": 3, "lstm_layer_visible": 1,
@@ -588,6 +785,42 @@ CHECKS: dict[str, list[Check]] = {
         Check("ps3_lstm", "shapes_batch_first", 1, ("shapes_batch_first",), False,
               lambda rng: shape_answer_cases(True), judge_shape_answer,
               description="the shapes of output, h_n, c_n with batch_first=True"),
+    ],
+    "ps4_gru": recurrent_checks("ps4_gru", "gru", {
+        "gru_cell_visible": 1, "gru_cell_hidden": 2, "gru_layer_visible": 1,
+        "gru_layer_time_major": 2, "gru_layer_batch_first": 2,
+    }) + [
+        Check("ps4_gru", "gru_module_visible", 1, ("MyGRU",), False, gru_module_visible_cases,
+              judge_gru_module_forward, forbid_torch_rnn=True,
+              description="MyGRU loads nn.GRU's state_dict and reproduces its outputs (visible case)"),
+        Check("ps4_gru", "gru_module_forward", 2, ("MyGRU",), False,
+              lambda rng: gru_module_cases(rng, backward=False), judge_gru_module_forward, forbid_torch_rnn=True,
+              description="MyGRU's output and h_n against torch.nn.GRU, both batch_first values"),
+        Check("ps4_gru", "gru_module_backward", 3, ("MyGRU",), False,
+              lambda rng: gru_module_cases(rng, backward=True), judge_gru_module_backward, forbid_torch_rnn=True,
+              description="gradients of every parameter, x and h0 against torch.nn.GRU"),
+        Check("ps4_gru", "cho_update_to_pytorch_hidden", 2, ("cho_update_to_pytorch",), True, flip_update_cases,
+              judge_flip_update, description="parameters that turn the notes' update rule into PyTorch's"),
+        Check("ps4_gru", "reset_convertible", 1, ("reset_convertible",), False,
+              answer_cases("reset_convertible", False, "can parameters move the reset gate?"),
+              judge_answer("r multiplies W_hn h + b_hn in PyTorch but h inside the matmul in the notes; "
+                           "r * (W h) and W (r * h) differ for general W, so no choice of parameters turns "
+                           "one into the other."),
+              description="can a choice of parameters turn the notes' reset into PyTorch's?"),
+    ],
+    "ps1_rnn": recurrent_checks("ps1_rnn", "rnn", {
+        "rnn_cell_visible": 1, "rnn_cell_hidden": 2, "rnn_layer_visible": 1,
+        "rnn_layer_time_major": 2, "rnn_layer_batch_first": 2,
+    }) + [
+        Check("ps1_rnn", "bptt_visible", 1, ("rnn_many_to_one_grads",), True, bptt_visible_cases, judge_bptt,
+              description="loss and gradients of the many-to-one RNN (visible case)"),
+        Check("ps1_rnn", "bptt_hidden", 3, ("rnn_many_to_one_grads",), True, bptt_cases, judge_bptt,
+              description="loss and gradients against torch autograd on a grid of shapes"),
+        Check("ps1_rnn", "vanishing_answer", 1, ("vanishing_answer",), False,
+              answer_cases("vanishing_answer", "b", "the vanishing-gradient experiment"),
+              judge_answer("With small recurrent weights the gradient reaching early inputs shrinks by "
+                           "roughly a constant factor per step: it decays geometrically (answer b)."),
+              description="the vanishing-gradient experiment"),
     ],
 }
 

@@ -40,3 +40,35 @@ def forbidden_uses(namespace: dict, assignment: str, cell_id: str) -> list[str]:
     from autograder import checks
 
     return checks.forbidden_uses(checks.get_check(assignment, cell_id), namespace)
+
+
+def gru_module(namespace: dict, class_name: str, I: int, H: int, batch_first: bool, state_dict: dict,
+               x: np.ndarray, h0: np.ndarray, d_output: np.ndarray | None, d_h_n: np.ndarray | None) -> dict:
+    """Build the student's ``class_name(I, H, batch_first=...)``, load ``torch.nn.GRU``'s ``state_dict``
+    into it, and return its outputs (and gradients, given upstream gradients) as arrays."""
+    import torch
+
+    if class_name not in namespace:
+        raise NameError(f"{class_name} is not defined; run the cell that defines the class")
+    module = namespace[class_name](I, H, batch_first=batch_first).to(torch.from_numpy(x).dtype)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict.items()})
+    return module_outputs_and_grads(module, x, h0, d_output, d_h_n)
+
+
+def module_outputs_and_grads(module, x, h0, d_output, d_h_n) -> dict:
+    """Run a recurrent ``module`` on ``x, h0``; with upstream gradients, backpropagate
+    ``sum(output * d_output) + sum(h_n * d_h_n)``. Returns ``{"output", "h_n", "grads"}`` as arrays, ``grads``
+    keyed by parameter name plus ``"x"`` and ``"h0"`` (``None`` where no gradient arrived)."""
+    import torch
+
+    x_t = torch.from_numpy(x).requires_grad_(d_output is not None)
+    h0_t = torch.from_numpy(h0).requires_grad_(d_output is not None)
+    with torch.set_grad_enabled(d_output is not None):
+        output, h_n = module(x_t, h0_t)
+    result = {"output": output.detach().numpy(), "h_n": h_n.detach().numpy(), "grads": {}}
+    if d_output is not None:
+        ((output * torch.from_numpy(d_output)).sum() + (h_n * torch.from_numpy(d_h_n)).sum()).backward()
+        grads = {name: p.grad for name, p in module.named_parameters()}
+        grads.update(x=x_t.grad, h0=h0_t.grad)
+        result["grads"] = {k: None if g is None else g.detach().numpy() for k, g in grads.items()}
+    return result
