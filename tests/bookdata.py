@@ -1,7 +1,8 @@
 """Read the numbers a chapter computed at build time, so tests check what the reader sees.
 
 Chapters publish values with ``myst_nb.glue(name, value, display=False)``; ``make book`` executes
-them and writes the executed notebooks under ``_build/jupyter_execute/``. The values are read back
+them and writes the executed notebooks under ``_build/jupyter_execute/`` (myst-nb 1.x keeps the
+values glued with ``display=False`` beside them, in ``<chapter>.glue.json``). The values are read back
 from there (their ``repr`` must be a Python literal: numbers, strings, lists, dicts, tuples).
 """
 
@@ -21,10 +22,15 @@ def glued(chapter: str) -> dict[str, object]:
     path = EXECUTED / f"{chapter}.ipynb"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `make book` first (`make test` does)")
+    outputs = [output for cell in json.loads(path.read_text())["cells"] for output in cell.get("outputs", [])]
+    # myst-nb 1.x moves outputs glued with display=False out of the notebook into <chapter>.glue.json.
+    glue_file = path.with_suffix(".glue.json")
+    if glue_file.is_file():
+        outputs += json.loads(glue_file.read_text()).values()
     values = {}
-    for cell in json.loads(path.read_text())["cells"]:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                values[name] = ast.literal_eval(output["data"][MIME])
+    for output in outputs:
+        name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+        if name is not None:
+            data = output["data"]
+            values[name] = ast.literal_eval(data[MIME] if MIME in data else data["text/plain"])
     return values
