@@ -85,3 +85,53 @@ def test_ch6_reset_placement_is_a_different_model(ch6):
 
 def test_ch6_recurrence_timing_was_measured(ch6):
     assert ch6["ch6_time_ratio"] > 0 and ch6["ch6_device"] in ("cpu", "cuda")
+
+
+# Chapter 7: the PyTorch API.
+
+@pytest.fixture(scope="module")
+def ch7():
+    return glued("07_pytorch_api")
+
+
+def test_ch7_batch_first_changes_input_and_output_only(ch7):
+    shapes = ch7["ch7_shapes"]
+    for cell in ("RNN", "LSTM", "GRU"):
+        tm, bf = shapes[f"{cell}, batch_first=False"], shapes[f"{cell}, batch_first=True"]
+        for key in ("input", "output"):
+            assert bf[key] == [tm[key][1], tm[key][0], tm[key][2]]
+        assert bf["h_n"] == tm["h_n"] == [1, tm["input"][1], tm["output"][2]]  # (L*D, N, H) in both layouts
+        if cell == "LSTM":
+            assert bf["c_n"] == tm["c_n"] == tm["h_n"]
+
+
+def test_ch7_layouts_compute_the_same(ch7):
+    assert ch7["ch7_layout_diff"] < 1e-6
+
+
+def test_ch7_reshape_scrambles_every_sequence(ch7):
+    assert ch7["ch7_reshape_wrong"] == ch7["ch7_n_seq"]
+    assert ch7["ch7_scrambled_col0"] == "0, 3, 12, 21"
+    assert ch7["ch7_reshape_hn_diff"] > 0.01
+
+
+def test_ch7_stacked_bidirectional_shapes(ch7):
+    assert ch7["ch7_deep_output_shape"][2] == 2 * 6  # D * H
+    assert ch7["ch7_deep_hn_shape"][0] == 2 * 2  # L * D
+    assert ch7["ch7_direction_diff"] < 1e-6
+
+
+def test_ch7_packing_gives_the_last_valid_state(ch7):
+    assert ch7["ch7_last_valid_diff"] < 1e-6
+    naive = ch7["ch7_naive_diff"]  # lengths 6, 2, 4: only the longest is read at its true end
+    assert naive[0] < 1e-6 and min(naive[1:]) > 1e-2
+
+
+def test_ch7_packing_saves_steps(ch7):
+    assert ch7["ch7_step_fraction"] < 0.5
+    assert 0 < ch7["ch7_time_fraction"]
+
+
+def test_ch7_reading_the_last_valid_step_classifies_better(ch7):
+    assert ch7["ch7_acc_valid"] > 0.95
+    assert ch7["ch7_acc_valid"] > ch7["ch7_acc_padded"]
