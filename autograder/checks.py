@@ -110,7 +110,7 @@ class Feedback(str):
 def to_json(obj: object) -> object:
     """Encode plain data as JSON-compatible values, exactly (arrays as base64 of their bytes)."""
     if isinstance(obj, np.ndarray):
-        arr = np.ascontiguousarray(obj)
+        arr = np.array(obj, order="C", copy=True)  # (ascontiguousarray would turn 0-d into 1-d)
         return {"__ndarray__": base64.b64encode(arr.tobytes()).decode(), "dtype": arr.dtype.str,
                 "shape": list(arr.shape)}
     if isinstance(obj, np.generic):
@@ -133,7 +133,7 @@ def from_json(obj: object) -> object:
     if isinstance(obj, dict):
         if "__ndarray__" in obj:
             data = base64.b64decode(obj["__ndarray__"])
-            return np.frombuffer(data, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+            return np.frombuffer(data, dtype=np.dtype(obj["dtype"])).reshape(tuple(obj["shape"])).copy()
         if "__tuple__" in obj:
             return tuple(from_json(v) for v in obj["__tuple__"])
         return {k: from_json(v) for k, v in obj.items()}
@@ -196,7 +196,8 @@ def _matching_variant(case: Case, result: object, spec) -> tuple[str, str] | Non
     """The first known wrong variant of ``case.call.target`` whose output on the case equals ``result``."""
     for variant in variants_for(case.call.target):
         try:
-            wrong = variant.fn(*case.call.args, **case.call.kwargs)
+            with np.errstate(all="ignore"):
+                wrong = variant.fn(*case.call.args, **case.call.kwargs)
         except Exception:  # noqa: BLE001 - a variant that cannot run on these shapes simply does not match
             continue
         if compare(wrong, case.expected, spec) is not None and compare(result, wrong, spec) is None:
@@ -774,6 +775,101 @@ def judge_bptt(case: Case, result: object) -> str | None:
     return f"{where}: " + "; ".join(problems) + "." if problems else None
 
 
+# ---------------------------------------------------------------- ps2_char_lm
+
+CHAR_LM_THRESHOLD = 0.6  # nats/char on held-out text; the grammar's entropy rate is 0.29, unigrams give 2.78
+
+
+def one_hot_cases(rng: np.random.Generator | None) -> list[Case]:
+    """``torch.nn.functional.one_hot`` as float64; ``rng=None`` gives the notebook's visible case."""
+    import torch
+
+    shapes = [((3,), 4)] if rng is None else [((1,), 1), ((5,), 27), ((2, 7), 5), ((4, 1), 3)]
+    cases = []
+    for shape, V in shapes:
+        indices = np.array([0, 2, 1]) if rng is None else rng.integers(0, V, shape)
+        expected = torch.nn.functional.one_hot(torch.from_numpy(indices), V).double().numpy()
+        cases.append(Case(Call("one_hot", (indices, V)), expected, f"indices of shape {shape}, V={V}"))
+    return cases
+
+
+def cross_entropy_cases(rng: np.random.Generator | None) -> list[Case]:
+    """Mean cross-entropy of softmax(logits) and its gradient, by ``torch.nn.functional.cross_entropy``."""
+    import torch
+
+    if rng is None:
+        grid = [(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), np.array([1, 2]), "visible N=2 V=3")]
+    else:
+        grid = []
+        for N, V, scale in [(1, 2, 1.0), (4, 27, 3.0), (6, 5, 1.0), (3, 4, 1000.0)]:
+            label = f"N={N} V={V}" + (" large logits (a stable softmax subtracts the row max)" if scale > 100 else "")
+            grid.append((rng.standard_normal((N, V)) * scale, rng.integers(0, V, N), label))
+    cases = []
+    for logits, targets, label in grid:
+        logits_t = torch.from_numpy(logits).requires_grad_()
+        loss = torch.nn.functional.cross_entropy(logits_t, torch.from_numpy(targets))
+        loss.backward()
+        expected = (np.array(loss.item()), logits_t.grad.numpy())
+        cases.append(Case(Call("softmax_cross_entropy", (logits, targets)), expected, label))
+    return cases
+
+
+def temperature_cases(rng: np.random.Generator) -> list[Case]:
+    import torch
+
+    cases = []
+    for V, temperature, scale in [(5, 1.0, 1.0), (27, 0.5, 2.0), (8, 2.0, 2.0), (4, 0.1, 50.0)]:
+        logits = rng.standard_normal(V) * scale
+        expected = torch.softmax(torch.from_numpy(logits) / temperature, dim=-1).numpy()
+        cases.append(Case(Call("softmax_with_temperature", (logits, temperature)), expected,
+                          f"V={V} temperature={temperature}"))
+    return cases
+
+
+def sample_cases(rng: np.random.Generator) -> list[Case]:
+    """Draw counts from the student's ``sample``; the expected value is the distribution to compare with."""
+    import torch
+
+    cases = []
+    for V, temperature in [(4, 1.0), (6, 0.5), (5, 2.0)]:
+        logits = rng.standard_normal(V)
+        probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=-1).numpy()
+        cases.append(Case(Call("probe:sample_counts", (logits, temperature, 4000, int(rng.integers(2**31)))), probs,
+                          f"V={V} temperature={temperature}, 4000 draws"))
+    return cases
+
+
+def judge_sample_counts(case: Case, result: object) -> str | None:
+    probs, n = case.expected, case.call.args[2]
+    counts = np.asarray(result)
+    if counts.shape != probs.shape:
+        return f"sample, case {case.label}: could not count the draws (got {counts.shape})"
+    tolerance = 5 * np.sqrt(n * probs * (1 - probs)) + 2  # five standard deviations
+    bad = np.abs(counts - n * probs) > tolerance
+    if not bad.any():
+        return None
+    return (f"sample, case {case.label}: the draws do not follow softmax(logits / temperature): frequencies "
+            f"{np.round(counts / n, 3).tolist()}, expected {np.round(probs, 3).tolist()}.")
+
+
+def char_lm_cases(rng: np.random.Generator) -> list[Case]:
+    from seqmodels import course_corpus
+
+    held_out = course_corpus(2000, seed=int(rng.integers(1, 2**31)))
+    return [Case(Call("probe:char_lm_loss", (held_out,)), {"threshold": CHAR_LM_THRESHOLD},
+                 "2000 characters of held-out course corpus")]
+
+
+def judge_char_lm(case: Case, result: object) -> str | None:
+    threshold = case.expected["threshold"]
+    if not isinstance(result, float | int) or not np.isfinite(result):
+        return f"model: the held-out loss could not be computed (got {result!r})"
+    if result <= threshold:
+        return None
+    return (f"model: held-out loss {result:.3f} nats/char; it must be at most {threshold} (always predicting "
+            f"character frequencies gives 2.78, the grammar's entropy rate is 0.29). Train longer or larger.")
+
+
 CHECKS: dict[str, list[Check]] = {
     "ps3_lstm": recurrent_checks("ps3_lstm", "lstm", {
         "lstm_cell_visible": 1, "lstm_cell_hidden": 3, "lstm_layer_visible": 1,
@@ -821,6 +917,24 @@ CHECKS: dict[str, list[Check]] = {
               judge_answer("With small recurrent weights the gradient reaching early inputs shrinks by "
                            "roughly a constant factor per step: it decays geometrically (answer b)."),
               description="the vanishing-gradient experiment"),
+    ],
+    "ps2_char_lm": [
+        Check("ps2_char_lm", "one_hot_visible", 1, ("one_hot",), True, lambda rng: one_hot_cases(None),
+              array_judge("one_hot(...)"), description="one_hot on the visible case"),
+        Check("ps2_char_lm", "one_hot_hidden", 1, ("one_hot",), True, one_hot_cases, array_judge("one_hot(...)"),
+              description="one_hot against torch.nn.functional.one_hot"),
+        Check("ps2_char_lm", "cross_entropy_visible", 1, ("softmax_cross_entropy",), True,
+              lambda rng: cross_entropy_cases(None), array_judge(("loss", "d_logits")),
+              description="softmax_cross_entropy on the visible case"),
+        Check("ps2_char_lm", "cross_entropy_hidden", 2, ("softmax_cross_entropy",), True, cross_entropy_cases,
+              array_judge(("loss", "d_logits")),
+              description="loss and gradient against torch.nn.functional.cross_entropy, large logits included"),
+        Check("ps2_char_lm", "temperature_hidden", 1, ("softmax_with_temperature",), True, temperature_cases,
+              array_judge("probs"), description="softmax(logits / temperature) against torch.softmax"),
+        Check("ps2_char_lm", "sample_hidden", 1, ("sample",), True, sample_cases, judge_sample_counts,
+              description="the frequencies of 4000 draws of sample()"),
+        Check("ps2_char_lm", "char_lm_trained", 3, ("model",), False, char_lm_cases, judge_char_lm,
+              description=f"the trained model's held-out loss is at most {CHAR_LM_THRESHOLD} nats/char"),
     ],
 }
 

@@ -72,3 +72,38 @@ def module_outputs_and_grads(module, x, h0, d_output, d_h_n) -> dict:
         grads.update(x=x_t.grad, h0=h0_t.grad)
         result["grads"] = {k: None if g is None else g.detach().numpy() for k, g in grads.items()}
     return result
+
+
+def sample_counts(namespace: dict, logits: np.ndarray, temperature: float, n: int, seed: int) -> np.ndarray:
+    """How often each index comes out of ``n`` calls of the student's ``sample(logits, temperature, rng)``."""
+    sample = namespace["sample"]
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(len(logits), dtype=np.int64)
+    for _ in range(n):
+        index = sample(logits.copy(), temperature, rng)
+        if not isinstance(index, int | np.integer) or not 0 <= index < len(logits):
+            raise ValueError(f"sample returned {index!r}; expected an int index in range({len(logits)})")
+        counts[index] += 1
+    return counts
+
+
+def char_lm_loss(namespace: dict, text: str) -> float:
+    """Mean cross-entropy (nats/char) of the student's trained ``model`` on ``text``, one sequence.
+
+    The contract: ``model(x)`` maps a LongTensor ``(N, T)`` of ids in the notebook's ``vocab`` to
+    logits ``(N, T, V)``.
+    """
+    import torch
+
+    model, vocab = namespace["model"], namespace["vocab"]
+    stoi = {ch: i for i, ch in enumerate(vocab)}
+    unknown = sorted(set(text) - set(stoi))
+    if unknown:
+        raise ValueError(f"the held-out text has characters not in vocab: {unknown}")
+    device = next(model.parameters()).device
+    ids = torch.tensor([stoi[ch] for ch in text], device=device)
+    model.eval()
+    with torch.no_grad():
+        logits = model(ids[None, :-1])
+        loss = torch.nn.functional.cross_entropy(logits[0].float(), ids[1:])
+    return float(loss)

@@ -213,7 +213,36 @@ def _catalogue() -> list[Variant]:
     return variants
 
 
-VARIANTS: list[Variant] = _catalogue()
+# ---------------------------------------------------------------- ps2: softmax, cross-entropy, temperature
+
+
+def _softmax(a: Array) -> Array:
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _cross_entropy_summed(logits, targets):
+    """The loss and gradient summed over the batch instead of averaged."""
+    p = _softmax(logits)
+    rows = np.arange(len(targets))
+    d_logits = p.copy()
+    d_logits[rows, targets] -= 1.0
+    return -np.log(p[rows, targets]).sum(), d_logits
+
+
+def _temperature_multiplied(logits, temperature):
+    return _softmax(logits * temperature)
+
+
+PS2_VARIANTS = [
+    Variant("ce_sum_not_mean", "softmax_cross_entropy", "the loss (and gradient) summed over the batch; the "
+            "contract averages over the N rows, like torch.nn.functional.cross_entropy", _cross_entropy_summed),
+    Variant("temperature_multiplied", "softmax_with_temperature", "softmax(logits * temperature); divide: "
+            "softmax(logits / temperature), so that a high temperature flattens the distribution",
+            _temperature_multiplied),
+]
+
+VARIANTS: list[Variant] = _catalogue() + PS2_VARIANTS
 
 
 def variants_for(target: str) -> list[Variant]:
