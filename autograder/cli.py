@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel sandboxes (default: all cores)")
     p.add_argument("--timeout", type=float, default=Limits.timeout, help="wall seconds per submission")
     p.add_argument("--step-timeout", type=float, default=Limits.step_timeout,
-                   help="wall seconds per cell or graded part")
+                   help="CPU seconds per cell or graded part")
     p.add_argument("--memory", type=int, default=Limits.memory_mb, help="MB of memory per submission")
     p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
     p.add_argument("--csv", type=Path, help="grades CSV (default: <work>/autograder/<assignment>/grades.csv)")

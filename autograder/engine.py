@@ -221,7 +221,7 @@ def judge_check(check: Any, cases: list, event: dict | None, run: dict, limits: 
         elif not res.get("ok"):
             err = str(res.get("error", "failed"))
             if err == "timed out":
-                err = f"timed out after {limits.step_timeout:g} s (an infinite loop?)"
+                err = f"timed out after {limits.step_timeout:g} CPU seconds (an infinite loop?)"
             results.append(CallError(err if err.startswith(("name ", "returned", "grader")) else f"raised {err}"))
         elif res.get("torch"):
             return fail(f"{check.cell_id}: scored 0 because {case.call.target} called {res['torch']}: this part "

@@ -49,10 +49,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class Limits:
     """Per-submission limits. ``memory_mb`` is address space on top of the warm worker's own."""
 
-    timeout: float = 60.0  # wall seconds for the whole submission (hard kill of B and all it started)
-    step_timeout: float = 20.0  # wall seconds for one cell or one check's calls (soft, SIGALRM)
+    timeout: float = 120.0  # wall seconds for the whole submission (hard kill of B and all it started)
+    step_timeout: float = 10.0  # CPU seconds for one cell or one check's calls (soft, SIGPROF): CPU time, so
+    # that a submission starved by a fork bomb next door is not cut short
     memory_mb: int = 2048
-    nproc: int = 32  # processes and threads B's uid may own
+    nproc: int = 16  # processes and threads B's uid may own
     file_mb: int = 64  # largest file B may write; also the size of its private /tmp
     output_mb: int = 64  # most bytes of events B may send back
 
@@ -71,7 +72,7 @@ class Isolation:
 
 
 class StepTimeout(BaseException):
-    """Raised in B by SIGALRM when one cell or one check's calls run past ``step_timeout``."""
+    """Raised in B by SIGPROF when one cell or one check's calls use more than ``step_timeout`` CPU seconds."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,6 +184,7 @@ def _confine(job: dict, limits: Limits, result_fd: int, iso: Isolation) -> None:
         (resource.RLIMIT_NOFILE, 256),
     ):
         resource.setrlimit(res, (value, value))
+    os.nice(5)  # the grader and the workers stay responsive whatever B does
     os.chdir("/tmp/work")
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -281,8 +283,26 @@ def _call(ns: dict, call: dict, probes: Any, watch: _TorchWatch | None) -> dict:
     return {"ok": True, "value": plain, "seconds": seconds, "torch": watch.hit if watch else None}
 
 
+def _reap_children() -> None:
+    """Kill every process B started (a fork bomb, a background job) once a step ends.
+
+    Only where ``kill(-1)`` reaches nothing but this sandbox: inside its own pid namespace, or as a
+    uid that belongs to this sandbox alone."""
+    if os.getpid() != 1 and os.getuid() < SANDBOX_UID_BASE:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _run_step(step: dict, ns: dict, limits: Limits, probes: Any) -> dict:
-    signal.setitimer(signal.ITIMER_REAL, limits.step_timeout)
+    signal.setitimer(signal.ITIMER_PROF, limits.step_timeout)
     try:
         if step["kind"] == "code":
             try:
@@ -303,7 +323,8 @@ def _run_step(step: dict, ns: dict, limits: Limits, probes: Any) -> dict:
                     break
         return {"event": "check", "cell": step["cell"], "missing": missing, "results": results}
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        _reap_children()
 
 
 class _IPythonStub:
@@ -323,7 +344,7 @@ def _student_process(job: dict, limits: Limits, result_fd: int, iso: Isolation) 
         emit({"event": "error", "error": f"sandbox setup failed: {err!r}"})
         os._exit(70)
     emit({"event": "start", "isolation": asdict(iso)})
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     probes = sys.modules.get("autograder.probes")
     ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
     for step in job["steps"]:

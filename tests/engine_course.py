@@ -53,7 +53,7 @@ def student_notebook(course: Path, assignment: str = "ps3_lstm", answers: dict[s
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
-        if meta.get("solution") and solved and cell.cell_type == "code":
+        if meta.get("solution") and solved:
             cell.source = _strip_markers(solutions[gid])
         if gid in (answers or {}):
             cell.source = answers[gid]
