@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import builtins
 import copy
+import difflib
 import dis
 import functools
 import inspect
@@ -986,13 +987,21 @@ def call_in_namespace(call: Call, namespace: dict) -> object:
     return namespace[call.target](*args, **kwargs)
 
 
+def missing_message(check: Check, missing: list[str], namespace: dict) -> str:
+    """Feedback for names the student did not define, with the closest names they did define."""
+    defined = [k for k in namespace if not k.startswith("_")]
+    hints = [f"{name} (you defined {', '.join(close)})" if (close := difflib.get_close_matches(name, defined, 2, 0.6))
+             else name for name in missing]
+    return (f"{check.cell_id}: {'; '.join(hints)} is not defined; run the cell that defines it and keep the "
+            f"name from the assignment.")
+
+
 def run_check(assignment: str, cell_id: str, namespace: dict) -> None:
     """The body of a hidden test cell: replay the stored cases in this kernel, raise ``AssertionError`` on failure."""
     check = get_check(assignment, cell_id)
     missing = [name for name in check.names if name not in namespace]
     if missing:
-        raise AssertionError(f"{cell_id}: {', '.join(missing)} is not defined; run the cell that defines it "
-                             f"(and check its spelling).")
+        raise AssertionError(missing_message(check, missing, namespace))
     findings = forbidden_uses(check, namespace)
     if findings:
         raise AssertionError(forbidden_message(check, findings))
