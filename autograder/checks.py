@@ -989,8 +989,9 @@ def call_in_namespace(call: Call, namespace: dict) -> object:
 
 def missing_message(check: Check, missing: list[str], namespace: dict) -> str:
     """Feedback for names the student did not define, with the closest names they did define."""
-    defined = [k for k in namespace if not k.startswith("_")]
-    hints = [f"{name} (you defined {', '.join(close)})" if (close := difflib.get_close_matches(name, defined, 2, 0.6))
+    contract = {name for c in CHECKS[check.assignment] for name in c.names}
+    defined = [k for k, v in namespace.items() if callable(v) and not k.startswith("_") and k not in contract]
+    hints = [f"{name} (you defined {', '.join(close)})" if (close := difflib.get_close_matches(name, defined, 2, 0.5))
              else name for name in missing]
     return (f"{check.cell_id}: {'; '.join(hints)} is not defined; run the cell that defines it and keep the "
             f"name from the assignment.")
