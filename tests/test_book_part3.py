@@ -135,3 +135,49 @@ def test_ch7_packing_saves_steps(ch7):
 def test_ch7_reading_the_last_valid_step_classifies_better(ch7):
     assert ch7["ch7_acc_valid"] > 0.95
     assert ch7["ch7_acc_valid"] > ch7["ch7_acc_padded"]
+
+
+# Chapter 8: the measured comparison.
+
+@pytest.fixture(scope="module")
+def ch8():
+    return glued("08_comparison")
+
+
+def test_ch8_rnn_stays_at_the_baseline_where_gated_cells_solve(ch8):
+    """The acceptance claim: at the long T the LSTM and GRU solve the adding problem, the RNN does not."""
+    T = ch8["ch8_T_long"]
+    baseline = ch8["ch8_baseline"]
+    assert baseline == pytest.approx(1 / 6)
+    table = ch8["ch8_adding_table"]
+    rnn, lstm, gru = (table[f"{cell}_T{T}"] for cell in ("rnn", "lstm", "gru"))
+    assert rnn["steps_to_solve"] is None and rnn["test_mse"] > 0.8 * baseline
+    for gated in (lstm, gru):
+        assert gated["steps_to_solve"] is not None and gated["test_mse"] < 0.01
+
+
+def test_ch8_rnn_learns_the_short_task(ch8):
+    assert ch8["ch8_adding_table"]["rnn_T10"]["test_mse"] < 0.7 * ch8["ch8_baseline"]
+    assert ch8["ch8_rnn_short_ratio"] < 0.7
+
+
+def test_ch8_table_is_consistent(ch8):
+    table = ch8["ch8_adding_table"]
+    for key, row in table.items():
+        cell = key.split("_")[0]
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+        assert row["params"] == G * (32 * 2 + 32 * 32 + 2 * 32) + 33  # recurrent layer + linear read-out
+        assert row["ms_per_step"] > 0
+    T = ch8["ch8_T_long"]
+    assert ch8[f"ch8_solve_lstm_T{T}"] == str(table[f"lstm_T{T}"]["steps_to_solve"])
+    faster = "GRU" if table[f"gru_T{T}"]["steps_to_solve"] < table[f"lstm_T{T}"]["steps_to_solve"] else "LSTM"
+    assert ch8["ch8_faster_gated"] == faster
+
+
+def test_ch8_language_models_approach_the_entropy_rate(ch8):
+    h = ch8["ch8_entropy_rate"]
+    lm = ch8["ch8_lm_table"]
+    assert set(lm) == {"rnn", "lstm", "gru"}
+    for row in lm.values():
+        assert h < row["val_loss"] < 1.15 * h  # no model beats the entropy rate; all get close
+    assert lm["gru"]["val_loss"] - lm["lstm"]["val_loss"] == pytest.approx(ch8["ch8_lm_gru_minus_lstm"])
