@@ -54,19 +54,27 @@ class NGramModel:
         self._totals = [{c: sum(f.values()) for c, f in table.items()} for table in self.counts]
         return self
 
+    def _probs_by_order(self, context: str, w: str, order: int) -> list[float]:
+        """``[p_1(w | c), .., p_order(w | c)]``: the interpolation recursion, one entry per order.
+
+        An order whose context is unseen (or longer than ``context``) keeps the previous order's estimate.
+        """
+        p, probs = 1.0 / len(self.vocab), []
+        for k in range(order):
+            c = context[len(context) - k:]
+            following = self.counts[k].get(c) if k <= len(context) else None
+            if following is None:
+                return probs + [p] * (order - len(probs))
+            discounted = max(following.get(w, 0) - self.discount, 0.0)
+            p = (discounted + self.discount * len(following) * p) / self._totals[k][c]
+            probs.append(p)
+        return probs
+
     def prob(self, context: str, w: str, order: int | None = None) -> float:
         """``p(w | context)`` under the model of order ``order`` (default ``max_order``); uses the last
         ``order - 1`` characters of ``context``."""
         order = self._check_order(order)
-        p = 1.0 / len(self.vocab)
-        for k in range(min(order - 1, len(context)) + 1):
-            c = context[len(context) - k:]
-            following = self.counts[k].get(c)
-            if following is None:  # context never seen: keep the lower-order estimate
-                break
-            total = self._totals[k][c]
-            p = (max(following.get(w, 0) - self.discount, 0.0) + self.discount * len(following) * p) / total
-        return p
+        return self._probs_by_order(context[max(0, len(context) - order + 1):], w, order)[-1]
 
     def distribution(self, context: str, order: int | None = None) -> dict[str, float]:
         """``{w: p(w | context)}`` over the vocabulary; the values sum to 1."""
@@ -76,11 +84,19 @@ class NGramModel:
         """Average ``-log p(x_t | x_<t)`` over ``text`` in nats per character (the first character is
         predicted from an empty context)."""
         order = self._check_order(order)
+        return self.cross_entropy_by_order(text)[order - 1]
+
+    def cross_entropy_by_order(self, text: str) -> list[float]:
+        """:meth:`cross_entropy` of ``text`` for every order ``1 .. max_order``, in one pass (the recursion
+        computes all orders on its way to the highest)."""
+        self._check_order(None)
         unknown = sorted(set(text) - set(self.vocab))
         if unknown:
             raise ValueError(f"characters {unknown!r} never occur in the training text; fit on a text that has them")
-        nll = sum(-np.log(self.prob(text[max(0, t - order + 1):t], text[t], order)) for t in range(len(text)))
-        return float(nll / len(text))
+        nll = np.zeros(self.max_order)
+        for t, w in enumerate(text):
+            nll -= np.log(self._probs_by_order(text[max(0, t - self.max_order + 1):t], w, self.max_order))
+        return [float(v) for v in nll / len(text)]
 
     def _check_order(self, order: int | None) -> int:
         if not self.counts:

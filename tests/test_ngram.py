@@ -34,6 +34,15 @@ def test_cross_entropy_falls_with_order_and_stays_above_the_entropy_rate():
     assert min(ce) > course_grammar().entropy_rate()
 
 
+def test_cross_entropy_by_order_is_the_mean_negative_log_probability():
+    model = NGramModel(4).fit(course_corpus(5_000, seed=0))
+    text = course_corpus(300, seed=2)
+    for order, ce in enumerate(model.cross_entropy_by_order(text), start=1):
+        nll = [-np.log(model.prob(text[max(0, t - order + 1):t], text[t], order)) for t in range(len(text))]
+        assert ce == pytest.approx(np.mean(nll), rel=1e-12)
+        assert model.cross_entropy(text, order) == ce
+
+
 def test_errors_name_the_problem():
     model = NGramModel(3)
     with pytest.raises(RuntimeError, match="fit"):
