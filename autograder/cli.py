@@ -36,6 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from autograder.workers import Worker, available_preload
+
+    preload = available_preload()
+    spawned = [Worker(i, preload).spawn() for i in range(max(1, args.workers or 1))]
+    try:
+        return _grade(args, spawned)
+    finally:
+        for worker in spawned:
+            worker.stop()
+
+
+def _grade(args: argparse.Namespace, spawned: list) -> int:
     from autograder.engine import Engine, load_assignment
     from autograder.feedback import summary_table, write_csv, write_feedback
     from autograder.gradebook import Course
@@ -47,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"autograder: {err}", file=sys.stderr)
         return 2
     limits = Limits(timeout=args.timeout, step_timeout=min(args.step_timeout, args.timeout), memory_mb=args.memory)
-    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet)
+    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet, spawned=spawned)
     try:
         summary = engine.run(args.submissions, regrade=args.regrade)
     except IntakeError as err:

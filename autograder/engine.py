@@ -14,7 +14,6 @@ import json
 import os
 import queue
 import secrets
-import subprocess
 import sys
 import threading
 import time
@@ -32,9 +31,7 @@ from autograder.gradebook import Course, autograded_notebook, ensure_assignment,
 from autograder.intake import Submission, collect
 from autograder.plan import build_plan, forbidden_use, grade_id, is_test
 from autograder.sandbox import Limits
-
-SECRET_MODULES = ("autograder.checks", "autograder.reference", "autograder.variants", "seqmodels")
-PRELOAD = ("numpy", "torch", "autograder.probes")
+from autograder.workers import Worker, available_preload
 
 
 @dataclass
@@ -130,53 +127,6 @@ def load_assignment(course: Course, name: str, checks: Iterable[Any] | None = No
 
 
 # ------------------------------------------------------------------------------------------- workers
-
-
-class Worker:
-    """A warm ``python -m autograder.sandbox --worker`` process: imports done once, no secrets loaded."""
-
-    def __init__(self, index: int, preload: Iterable[str]):
-        self.index, self.preload = index, ",".join(preload)
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox", "--worker", str(self.index), "--preload", self.preload],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
-        )
-        ready = wire.read_message(self.proc.stdout)
-        leaked = [m for m in ready["modules"] if m.startswith(SECRET_MODULES)]
-        if leaked:
-            self.stop()
-            raise RuntimeError(f"sandbox worker imported grading secrets {leaked}: refusing to run student code")
-
-    def run(self, job: dict, limits: Limits) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
-            self.start()
-        try:
-            self.proc.stdin.write(wire.encode({"job": job, "limits": asdict(limits)}))
-            self.proc.stdin.flush()
-            return wire.read_message(self.proc.stdout)
-        except (EOFError, BrokenPipeError, wire.WireError) as err:
-            self.stop()
-            return {"events": [], "exit": -1, "wall": 0.0, "worker_error": str(err)}
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-
-
-def available_preload() -> list[str]:
-    import importlib.util
-
-    return [m for m in PRELOAD if importlib.util.find_spec(m) is not None]
 
 
 # ------------------------------------------------------------------------------------------- judging
@@ -295,11 +245,12 @@ class RunSummary:
 
 class Engine:
     def __init__(self, course: Course, spec: AssignmentSpec, limits: Limits | None = None, workers: int | None = None,
-                 progress: bool = True, preload: Iterable[str] | None = None):
+                 progress: bool = True, preload: Iterable[str] | None = None, spawned: list[Worker] | None = None):
         self.course, self.spec, self.limits = course, spec, limits or Limits()
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
         self.preload = list(preload) if preload is not None else available_preload()
+        self.spawned = spawned or []  # workers the caller started early, so their imports overlap ours
         self.state_dir = course.work_dir / "autograder" / spec.name
         self.journal = Journal(self.state_dir / "journal.jsonl")
         root = Path(course.coursedir.root).resolve()
@@ -397,7 +348,10 @@ class Engine:
                 todo.append(sub)
         progress = Progress(len(todo), f"grading {self.spec.name}", self.progress)
         pool: queue.Queue = queue.Queue()
-        workers = [Worker(i, self.preload) for i in range(min(self.n_workers, max(1, len(todo))))]
+        n = min(self.n_workers, max(1, len(todo)))
+        workers = self.spawned[:n] + [Worker(i, self.preload) for i in range(len(self.spawned), n)]
+        for extra in self.spawned[n:]:
+            extra.stop()
         starters = [threading.Thread(target=w.start) for w in workers] if todo else []
         for t in starters:
             t.start()

@@ -1,0 +1,169 @@
+"""``python -m autograder.benchmark --n 40``: stock ``nbgrader autograde`` against the ``autograder`` command.
+
+Makes ``N`` synthetic ``ps3_lstm`` submissions (correct, correct but written differently, wrong in a
+known way, broken), grades them with stock ``nbgrader autograde`` and with ``autograder`` in two copies
+of one scratch course, checks that both give every (honest) submission the same score, and prints
+submissions per second for both and their ratio. Wall-clock times include each command's start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+# grade_id -> replacement code for the known variants (all honest attempts: nobody cheats here)
+IGNORES_BATCH_FIRST = '''
+def lstm_layer(x, h0, c0, W_ih, W_hh, b_ih, b_hh, batch_first=False):
+    h, c = h0[0], c0[0]
+    outs = []
+    for t in range(x.shape[0]):
+        h, c = lstm_cell(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h[None], c[None])
+'''
+GATES_IFOG = '''
+def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    i, f, o, g = np.split(a, 4, axis=1)
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))
+    c_t = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c_t), c_t
+'''
+KINDS = {  # name -> (solved base?, answers)
+    "correct": (True, {}),
+    "ignores_batch_first": (True, {"lstm_layer_solution": IGNORES_BATCH_FIRST}),
+    "gates_ifog": (True, {"lstm_cell_solution": GATES_IFOG}),
+    "syntax_error": (True, {"lstm_layer_solution": "def lstm_layer(x, h0, c0:\n    return x\n"}),
+    "raises": (True, {"lstm_cell_solution": "def lstm_cell(*args):\n    raise RuntimeError('not done')\n"}),
+    "blank": (False, {}),
+}
+MIX = ["correct", "correct", "ignores_batch_first", "correct", "gates_ifog", "syntax_error", "correct", "raises",
+       "blank", "correct"]
+
+
+def nbgrader_env() -> dict[str, str]:
+    """nbgrader shells out to ``alembic`` and Jupyter finds kernels on PATH: the venv's bin first."""
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def make_course(root: Path, assignment: str = "ps3_lstm") -> Path:
+    """A scratch course: the real ``solutions/<assignment>`` and ``nbgrader_config.py``, released there by
+    ``nbgrader generate_assignment`` (the repository's ``exercises/`` and gradebook are not touched)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment, dirs_exist_ok=True)
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
+                   cwd=root, env=nbgrader_env(), check=True)
+    return root
+
+
+def _strip_markers(source: str) -> str:
+    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", source, flags=re.M)
+
+
+def student_notebook(course: Path, assignment: str = "ps3_lstm", answers: dict[str, str] | None = None,
+                     solved: bool = True) -> nbformat.NotebookNode:
+    """The released notebook with its solution cells filled in: the reference solution typed in
+    (``solved``) or left as released, then ``answers`` (grade_id -> source) on top."""
+    name = next((course / "solutions" / assignment).glob("*.ipynb")).name
+    release = nbformat.read(course / "exercises" / assignment / name, as_version=4)
+    source = nbformat.read(course / "solutions" / assignment / name, as_version=4)
+    solutions = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in source.cells}
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if meta.get("solution") and solved:
+            cell.source = _strip_markers(solutions[gid])
+        if gid in (answers or {}):
+            cell.source = answers[gid]
+    return nb
+
+
+def write_submission(folder: Path, student: str, nb: nbformat.NotebookNode, assignment: str = "ps3_lstm",
+                     notebook: str = "ps3_lstm") -> Path:
+    """``folder/<student>/<assignment>/<notebook>.ipynb`` (nbgrader's layout)."""
+    path = folder / student / assignment / f"{notebook}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def auto_scores(course: Path, assignment: str = "ps3_lstm") -> dict[str, float]:
+    """Each student's total automatic score, read through nbgrader's API."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(course / "nbgrader_work" / "gradebook.db")) as gb:
+        return {s.student.id: sum(g.auto_score or 0 for n in s.notebooks for g in n.grades)
+                for s in gb.find_assignment(assignment).submissions}
+
+
+def run_benchmark(n: int, workdir: Path, workers: int | None = None) -> dict:
+    """Grade ``n`` submissions both ways; returns timings, rates, ratio and any disagreements."""
+    stock, ours = workdir / "stock", workdir / "ours"
+    make_course(stock)
+    shutil.copytree(stock, ours)
+    subs = workdir / "submissions"
+    kinds = {}
+    for i in range(n):
+        kind = MIX[i % len(MIX)]
+        solved, answers = KINDS[kind]
+        student = f"s{i:03d}_{kind}"
+        kinds[student] = kind
+        nb = student_notebook(stock, answers=answers, solved=solved)
+        write_submission(subs, student, nb)
+        write_submission(stock / "nbgrader_work" / "submitted", student, nb)
+    env = nbgrader_env()
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "nbgrader"), "autograde", "ps3_lstm", "--log-level=ERROR"], cwd=stock, env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t_stock = time.perf_counter() - t0
+    cmd = [str(BIN / "autograder"), "ps3_lstm", str(subs), "--course", str(ours), "--quiet"]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ours, env=env, check=True, stdout=subprocess.DEVNULL)
+    t_ours = time.perf_counter() - t0
+    s_stock, s_ours = auto_scores(stock), auto_scores(ours)
+    disagree = {s: (s_stock.get(s), s_ours.get(s)) for s in kinds if s_stock.get(s) != s_ours.get(s)}
+    return {"n": n, "stock_s": t_stock, "ours_s": t_ours, "stock_rate": n / t_stock, "ours_rate": n / t_ours,
+            "ratio": t_stock / t_ours, "disagree": disagree, "scores": s_ours, "kinds": kinds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=40, help="number of synthetic submissions (default 40)")
+    parser.add_argument("--workers", type=int, default=None, help="autograder workers (default: all cores)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.keep or Path(tmp)
+        r = run_benchmark(args.n, workdir, args.workers)
+    mix = {k: list(r["kinds"].values()).count(k) for k in KINDS}
+    print(f"ps3_lstm, N={r['n']} submissions ({', '.join(f'{v} {k}' for k, v in mix.items() if v)}), "
+          f"{os.cpu_count()} cores")
+    print(f"stock nbgrader autograde: {r['stock_s']:7.1f} s  {r['stock_rate']:6.2f} submissions/s")
+    print(f"autograder              : {r['ours_s']:7.1f} s  {r['ours_rate']:6.2f} submissions/s")
+    print(f"speed-up: {r['ratio']:.1f}x")
+    if r["disagree"]:
+        print(f"scores DISAGREE on {len(r['disagree'])} submissions: {r['disagree']}")
+        return 1
+    print(f"scores agree on all {r['n']} submissions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
