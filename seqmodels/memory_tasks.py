@@ -22,6 +22,9 @@ CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.
 ADDING_BASELINE_MSE = 1.0 / 6.0
 """Mean squared error of always predicting 1, the mean of the target (the sum of two U(0, 1) values)."""
 
+SOLVE_WINDOW = 20
+"""Number of training steps whose mean loss decides whether a task is solved."""
+
 
 def recurrent_layer(cell: str, input_size: int, hidden_size: int, **kwargs: object) -> nn.RNNBase:
     """``nn.RNN`` (``tanh``), ``nn.LSTM`` or ``nn.GRU`` by name; ``kwargs`` go to the constructor."""
@@ -97,8 +100,8 @@ class TrainResult:
     cell: str
     T: int
     n_params: int
-    losses: list[float] = field(repr=False)  # training MSE at each step
-    test_mse: float  # MSE on held-out sequences after the last step
+    losses: list[float] = field(repr=False)  # training MSE at each step taken
+    test_mse: float  # MSE on held-out sequences after the last step taken
     steps_to_solve: int | None  # first step whose smoothed training MSE is below the threshold
     seconds_per_step: float  # wall time of one optimisation step (forward, backward, update)
 
@@ -128,6 +131,7 @@ def train_adding(
     forget_bias: float | None = 1.0,
     solve_threshold: float = 0.01,
     n_test: int = 1000,
+    stop_when_solved: bool = False,
     seed: int = 0,
     device: torch.device | None = None,
 ) -> TrainResult:
@@ -136,8 +140,9 @@ def train_adding(
     Every cell gets the same data (drawn from ``seed``), the same initialisation seed, the same number of
     ``steps`` and the same optimiser settings; ``forget_bias`` only applies to the LSTM. The task is
     solved when the training MSE, smoothed over 20 steps, falls below ``solve_threshold`` (the trivial
-    baseline is 1/6). Data lie in ``(steps * batch_size, T, 2)`` tensors made up front, so the measured
-    time per step is the model's alone.
+    baseline is 1/6); with ``stop_when_solved`` training ends there, so ``steps`` is a budget, not a
+    length. Data lie in ``(steps * batch_size, T, 2)`` tensors made up front, so the measured time per
+    step is the model's alone.
     """
     device = default_device() if device is None else device
     torch.manual_seed(seed)
@@ -156,7 +161,9 @@ def train_adding(
         nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimiser.step()
         losses.append(loss.item())  # .item() waits for the device, so the timing is honest on a GPU too
-    seconds_per_step = (time.perf_counter() - start) / steps
+        if stop_when_solved and steps_to_solve(losses[-SOLVE_WINDOW:], solve_threshold, SOLVE_WINDOW):
+            break
+    seconds_per_step = (time.perf_counter() - start) / len(losses)
 
     with torch.no_grad():
         test_mse = nn.functional.mse_loss(model(x_test), y_test).item()
@@ -166,6 +173,6 @@ def train_adding(
         n_params=count_parameters(model),
         losses=losses,
         test_mse=test_mse,
-        steps_to_solve=steps_to_solve(losses, solve_threshold),
+        steps_to_solve=steps_to_solve(losses, solve_threshold, SOLVE_WINDOW),
         seconds_per_step=seconds_per_step,
     )

@@ -88,3 +88,12 @@ def test_train_adding_is_deterministic_in_the_seed():
     a = train_adding("lstm", T=4, steps=5, device=torch.device("cpu"), seed=3)
     b = train_adding("lstm", T=4, steps=5, device=torch.device("cpu"), seed=3)
     assert a.losses == b.losses and a.test_mse == b.test_mse
+
+
+def test_stop_when_solved_ends_at_the_solving_step():
+    full = train_adding("gru", T=5, steps=150, lr=2e-2, device=torch.device("cpu"))
+    early = train_adding("gru", T=5, steps=150, lr=2e-2, device=torch.device("cpu"), stop_when_solved=True,
+                         solve_threshold=0.05)
+    assert early.steps_to_solve is not None
+    assert len(early.losses) == early.steps_to_solve < 150
+    assert early.losses == full.losses[: len(early.losses)]  # same run, cut short
