@@ -69,6 +69,13 @@ def _grade(args: argparse.Namespace, spawned: list) -> int:
     write_feedback(spec, summary.results, feedback_root)
     csv_path = write_csv(spec, summary.results, args.csv or engine.state_dir / "grades.csv")
     print(summary_table(spec, summary.results))
+    if engine.isolation:
+        iso = engine.isolation
+        kinds = (("pid", "pid_ns"), ("network", "net_ns"), ("mount", "mount_ns"))
+        granted = ", ".join(name for name, key in kinds if iso.get(key)) or "no"
+        warning = f"; WARNING: {'; '.join(iso['notes'])}" if iso.get("notes") else ""
+        print(f"\nsandbox: {granted} namespaces, uid {iso.get('uid')}, {len(iso.get('hidden', []))} folders "
+              f"hidden{warning}")
     print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
           f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
           f"{feedback_root}/<student>/{spec.name}/autograder.html")

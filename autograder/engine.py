@@ -258,6 +258,8 @@ class Engine:
         if root.parent != Path("/"):
             self.hide.append(str(root.parent))
         self.keep = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+        self.extra_hide: list[Path] = []  # the submissions' folder, set by run()
+        self.isolation: dict | None = None  # what the kernel granted the first sandbox of this run
 
     # -- one submission
 
@@ -296,6 +298,8 @@ class Engine:
             run = worker.run(job, self.limits)
         finally:
             worker_pool.put(worker)
+        if self.isolation is None and run["events"] and run["events"][0].get("event") == "start":
+            self.isolation = run["events"][0].get("isolation")
         events = {e["cell"]: e for e in run["events"] if e.get("event") == "check" and isinstance(e.get("cell"), str)}
         result.cell_errors = {e["cell"]: str(e.get("error"))[:500] for e in run["events"]
                               if e.get("event") == "cell" and not e.get("ok") and isinstance(e.get("cell"), str)}
@@ -309,7 +313,7 @@ class Engine:
             outcome = judge_check(check, cases.get(check.cell_id, []), events.get(check.cell_id), run, self.limits,
                                   static)
             if outcome.message and "scored 0 because" in outcome.message:
-                result.flags.append(f"{check.cell_id}: {outcome.message}")
+                result.flags.append(outcome.message)
             result.outcomes.append(outcome)
         result.score = sum(o.points for o in result.outcomes)
         result.seconds = time.monotonic() - t0
@@ -329,8 +333,6 @@ class Engine:
                                 f"{self.spec.notebook}.ipynb and copy your code into its cells")
 
     # -- the run
-
-    extra_hide: list[Path] = []
 
     def run(self, source: Path, regrade: bool = False, on_result: Callable[[StudentResult], None] | None = None
             ) -> RunSummary:

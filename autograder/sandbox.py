@@ -28,6 +28,7 @@ import resource
 import select
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -158,12 +159,13 @@ def _confine(job: dict, limits: Limits, result_fd: int, iso: Isolation) -> None:
             _hide_paths(job["hide"], job["keep"], limits.file_mb, iso)
         except OSError as err:
             iso.notes.append(f"hiding paths failed: {err}")
-    os.makedirs("/tmp/work", exist_ok=True)
+    workdir = "/tmp/work" if iso.mount_ns else tempfile.mkdtemp(prefix="autograder-")  # /tmp is private or not
+    os.makedirs(workdir, exist_ok=True)
     if os.getuid() == 0 and os.path.exists("/proc/self/uid_map") and "4294967295" in Path(
         "/proc/self/uid_map"
     ).read_text():
         uid = SANDBOX_UID_BASE + int(job.get("worker_index", 0))
-        os.chown("/tmp/work", uid, uid)
+        os.chown(workdir, uid, uid)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
@@ -185,14 +187,14 @@ def _confine(job: dict, limits: Limits, result_fd: int, iso: Isolation) -> None:
     ):
         resource.setrlimit(res, (value, value))
     os.nice(5)  # the grader and the workers stay responsive whatever B does
-    os.chdir("/tmp/work")
+    os.chdir(workdir)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 65536)
     os.environ.clear()
-    os.environ.update({"HOME": "/tmp/work", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+    os.environ.update({"HOME": workdir, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), write_through=True)
     sys.stderr = sys.stdout
 
