@@ -25,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the current folder)")
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel sandboxes (default: all cores)")
     p.add_argument("--timeout", type=float, default=Limits.timeout, help="wall seconds per submission")
-    p.add_argument("--step-timeout", type=float, default=Limits.step_timeout,
-                   help="CPU seconds per cell or graded part")
+    p.add_argument("--step-timeout", type=float, default=None,
+                   help="CPU seconds per cell or graded part (default: nbgrader's Execute.timeout from "
+                   f"nbgrader_config.py, else {Limits.step_timeout:g})")
     p.add_argument("--memory", type=int, default=Limits.memory_mb, help="MB of memory per submission")
     p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
     p.add_argument("--csv", type=Path, help="grades CSV (default: <work>/autograder/<assignment>/grades.csv)")
@@ -58,7 +59,8 @@ def _grade(args: argparse.Namespace, spawned: list) -> int:
     except (ValueError, KeyError, FileNotFoundError) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2
-    limits = Limits(timeout=args.timeout, step_timeout=min(args.step_timeout, args.timeout), memory_mb=args.memory)
+    step = args.step_timeout or course.config.get("Execute", {}).get("timeout") or Limits.step_timeout
+    limits = Limits(timeout=args.timeout, step_timeout=min(float(step), args.timeout), memory_mb=args.memory)
     engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet, spawned=spawned)
     try:
         summary = engine.run(args.submissions, regrade=args.regrade)

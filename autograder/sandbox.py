@@ -50,8 +50,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class Limits:
     """Per-submission limits. ``memory_mb`` is address space on top of the warm worker's own."""
 
-    timeout: float = 120.0  # wall seconds for the whole submission (hard kill of B and all it started)
-    step_timeout: float = 10.0  # CPU seconds for one cell or one check's calls (soft, SIGPROF): CPU time, so
+    timeout: float = 600.0  # wall seconds for the whole submission (hard kill of B and all it started)
+    step_timeout: float = 120.0  # CPU seconds for one cell or one check's calls (soft, SIGPROF): CPU time, so
     # that a submission starved by a fork bomb next door is not cut short
     memory_mb: int = 2048
     nproc: int = 16  # processes and threads B's uid may own
@@ -303,7 +303,7 @@ def _reap_children() -> None:
             return
 
 
-def _run_step(step: dict, ns: dict, limits: Limits, probes: Any) -> dict:
+def _run_step(step: dict, ns: dict, limits: Limits, probes: Any, timed_out: set[str]) -> dict:
     signal.setitimer(signal.ITIMER_PROF, limits.step_timeout)
     try:
         if step["kind"] == "code":
@@ -315,6 +315,9 @@ def _run_step(step: dict, ns: dict, limits: Limits, probes: Any) -> dict:
         missing = [n for n in step["names"] if n not in ns]
         results = []
         for call in step["calls"] if not missing else []:
+            if call["target"] in timed_out:  # one infinite loop costs one step budget, not one per part
+                results.append({"ok": False, "error": "timed out"})
+                break
             watch = _TorchWatch() if step["numpy_only"] else None
             try:
                 results.append(_call(ns, call, probes, watch))
@@ -322,6 +325,7 @@ def _run_step(step: dict, ns: dict, limits: Limits, probes: Any) -> dict:
                 sys.setprofile(None)
                 results.append({"ok": False, "error": _describe(err)})
                 if isinstance(err, StepTimeout):
+                    timed_out.add(call["target"])
                     break
         return {"event": "check", "cell": step["cell"], "missing": missing, "results": results}
     finally:
@@ -349,8 +353,9 @@ def _student_process(job: dict, limits: Limits, result_fd: int, iso: Isolation) 
     signal.signal(signal.SIGPROF, _alarm)
     probes = sys.modules.get("autograder.probes")
     ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
+    timed_out: set[str] = set()
     for step in job["steps"]:
-        emit(_run_step(step, ns, limits, probes))
+        emit(_run_step(step, ns, limits, probes, timed_out))
     emit({"event": "end"})
     os._exit(0)
 
