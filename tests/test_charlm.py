@@ -11,6 +11,16 @@ from seqmodels.torchutil import get_params
 TEXT = "the cat ( that sleeps ) sees a dog .\n"
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """These models are tiny: on a busy 2-core machine, two torch threads waiting for each other are
+    many times slower than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_vocabulary_round_trip_and_one_hot():
     vocab = Vocabulary.from_text(TEXT)
     assert vocab.chars == sorted(set(TEXT)) and len(vocab) == len(set(TEXT))
