@@ -129,7 +129,8 @@ def test_ch7_packing_gives_the_last_valid_state(ch7):
 
 def test_ch7_packing_saves_steps(ch7):
     assert ch7["ch7_step_fraction"] < 0.5
-    assert 0 < ch7["ch7_time_fraction"]
+    # the text: packing saves time, but less than its share of skipped steps
+    assert ch7["ch7_step_fraction"] < ch7["ch7_time_fraction"] < 1
 
 
 def test_ch7_reading_the_last_valid_step_classifies_better(ch7):
@@ -181,3 +182,17 @@ def test_ch8_language_models_approach_the_entropy_rate(ch8):
     for row in lm.values():
         assert h < row["val_loss"] < 1.15 * h  # no model beats the entropy rate; all get close
     assert lm["gru"]["val_loss"] - lm["lstm"]["val_loss"] == pytest.approx(ch8["ch8_lm_gru_minus_lstm"])
+
+
+def test_ch8_gated_cells_need_more_steps_at_longer_T(ch8):
+    table, T = ch8["ch8_adding_table"], ch8["ch8_T_long"]
+    for cell in ("lstm", "gru"):
+        assert table[f"{cell}_T10"]["steps_to_solve"] < table[f"{cell}_T{T}"]["steps_to_solve"]
+
+
+def test_ch8_verdict_follows_the_measurements(ch8):
+    table, T, lm = ch8["ch8_adding_table"], ch8["ch8_T_long"], ch8["ch8_lm_table"]
+    wins = (table[f"gru_T{T}"]["steps_to_solve"] < table[f"lstm_T{T}"]["steps_to_solve"]) + (
+        lm["gru"]["val_loss"] < lm["lstm"]["val_loss"])
+    expected = {2: "on both tasks", 1: "one task of the two", 0: "the LSTM did better"}[wins]
+    assert expected in ch8["ch8_verdict"]
