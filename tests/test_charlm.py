@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqmodels import course_corpus, gru_layer, lstm_layer, rnn_layer
+from seqmodels import course_corpus, gru_layer, load_text, lstm_layer, rnn_layer
 from seqmodels.charlm import CharModel, Vocabulary, evaluate, hidden_states, sample, train
 from seqmodels.torchutil import get_params
 
@@ -102,3 +102,14 @@ def test_bad_arguments_say_what_to_do():
         sample(model, "", 5)
     with pytest.raises(ValueError, match="temperature"):
         sample(model, "a", 5, temperature=-1)
+
+
+def test_any_utf8_text_file_swaps_in(tmp_path):
+    path = tmp_path / "poem.txt"
+    path.write_text("가나다라 마바사 아자차카 타파하. " * 60, encoding="utf-8")
+    text = load_text(path)
+    model = CharModel(Vocabulary.from_text(text), hidden_size=16, cell="gru")
+    history = train(model, text[:-200], steps=30, seq_len=16, batch_size=4, device="cpu")
+    assert history.loss[-1] < history.loss[0]
+    assert evaluate(model, text[-200:]) < np.log(len(model.vocab))
+    assert sample(model, "가", 20, temperature=0.5).startswith("가")
