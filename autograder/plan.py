@@ -147,6 +147,16 @@ class _Scan(ast.NodeVisitor):
             self.uses[fn].add("." + node.attr)
         self.generic_visit(node)
 
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """``lstm_cell = seqmodels.lstm_cell`` at the top level: the name uses what its value uses."""
+        if not self._stack:
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            self._stack.extend(targets)
+            self.generic_visit(node)
+            del self._stack[len(self._stack) - len(targets):]
+        else:
+            self.generic_visit(node)
+
     def visit_Name(self, node: ast.Name) -> None:
         for fn in self._stack:
             self.uses[fn].add(node.id)
@@ -162,35 +172,42 @@ def forbidden_use(
 ) -> str | None:
     """A message when the student's code for ``names`` relies on code it must not, else ``None``.
 
-    Importing ``seqmodels`` or ``autograder`` anywhere is always reported. Following ``names`` and the
-    student's functions and classes they use: for a NumPy-only part any reference to ``torch`` or a
-    dynamic import; with ``forbid_torch_rnn``, torch's recurrent layers (``nn.GRU``, ``_VF``, ...).
+    The policy is the check's (:class:`autograder.checks.Check`): a check with neither flag allows
+    everything. Otherwise, following ``names`` through the student's functions, classes and top-level
+    assignments: ``seqmodels`` or ``autograder`` always count; for a NumPy-only part also ``torch`` and
+    dynamic imports; with ``forbid_torch_rnn``, torch's recurrent layers (``nn.GRU``, ``_VF``, ...).
     """
+    if not (numpy_only or forbid_torch_rnn):
+        return None
+    roots = FORBIDDEN_EVERYWHERE + (FORBIDDEN_IN_NUMPY if numpy_only else ())
     scan = _Scan()
     for src in student_cells.values():
         try:
             scan.visit(ast.parse(to_python(src)))
         except SyntaxError:
             continue
-    for root in FORBIDDEN_EVERYWHERE:
-        if root in scan.imports:
-            return f"imports the course's reference code (`{root}`): write the functions yourself"
-    if not (numpy_only or forbid_torch_rnn):
-        return None
     seen, todo = set(), list(names)
     while todo:
         fn = todo.pop()
         if fn in seen:
             continue
         seen.add(fn)
-        for used in scan.uses.get(fn, ()):
-            if numpy_only and scan.aliases.get(used) == "torch":
-                return f"`{fn}` uses torch (`{used}`) in a NumPy-only part: use NumPy only"
+        if scan.aliases.get(fn) in roots:
+            return _forbidden_message(fn, fn, scan.aliases[fn])
+        for used in sorted(scan.uses.get(fn, ())):
+            if scan.aliases.get(used) in roots:
+                return _forbidden_message(fn, used, scan.aliases[used])
             if numpy_only and used in DYNAMIC_ACCESS:
                 return f"`{fn}` uses `{used}` in a NumPy-only part: import nothing but NumPy"
             if forbid_torch_rnn and used.lstrip(".") in TORCH_RNN_ATTRS and (used.startswith(".") or used in
                                                                               scan.aliases):
                 return f"`{fn}` uses torch's built-in recurrent layer `{used.lstrip('.')}`: build it from tensor ops"
-            if used in scan.uses:
+            if used in scan.uses or used in scan.aliases:
                 todo.append(used)
     return None
+
+
+def _forbidden_message(fn: str, used: str, root: str) -> str:
+    if root == "torch":
+        return f"`{fn}` uses torch (`{used}`) in a NumPy-only part: use NumPy only"
+    return f"`{fn}` uses the course's reference code (`{used}` from {root}): write it yourself"

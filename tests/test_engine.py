@@ -137,7 +137,10 @@ def test_static_scan_follows_helpers_and_aliases():
     cells = {"a": "import torch as T\ndef helper(x):\n    return T.tanh(x)\ndef lstm_cell(x):\n    return helper(x)\n"}
     assert "torch" in forbidden_use(cells, ("lstm_cell",), numpy_only=True)
     assert forbidden_use(cells, ("lstm_cell",), numpy_only=False) is None
-    assert "reference code" in forbidden_use({"a": "from seqmodels import lstm_cell"}, ("lstm_cell",), False)
+    assert "reference code" in forbidden_use({"a": "from seqmodels import lstm_cell"}, ("lstm_cell",), True)
+    assert "reference code" in forbidden_use({"a": "import seqmodels as s\nlstm_cell = s.lstm_cell"}, ("lstm_cell",),
+                                             True)
+    assert forbidden_use({"a": "from seqmodels import lstm_cell"}, ("lstm_cell",), False) is None  # policy: none
     assert "__import__" in forbidden_use({"a": "def f():\n    return __import__('to' + 'rch')"}, ("f",), True)
     clean = {"a": "import numpy as np\ndef lstm_cell(x):\n    return np.tanh(x)\n"}
     assert forbidden_use(clean, ("lstm_cell",), True) is None
