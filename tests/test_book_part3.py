@@ -136,6 +136,7 @@ def test_ch7_packing_saves_steps(ch7):
 def test_ch7_reading_the_last_valid_step_classifies_better(ch7):
     assert ch7["ch7_acc_valid"] > 0.95
     assert ch7["ch7_acc_valid"] > ch7["ch7_acc_padded"]
+    assert ch7["ch7_padded_worse_in_every_bin"] is True
 
 
 # Chapter 8: the measured comparison.
