@@ -21,7 +21,6 @@ Plain data means NumPy arrays, Python scalars, strings, ``None`` and tuples/list
 from __future__ import annotations
 
 import base64
-import builtins
 import copy
 import difflib
 import dis
@@ -293,56 +292,76 @@ def _codes(code: types.CodeType):
             yield from _codes(const)
 
 
-def _scan(obj, namespace: dict, torch_rnn_only: bool, via: str, seen: set, found: list[str]) -> None:
-    """Append to ``found`` every forbidden thing ``obj`` uses, following the student's own functions."""
+@dataclass(frozen=True)
+class _Policy:
+    """What :func:`_scan` looks for, and in which namespace the student's own code lives."""
+
+    namespace: dict
+    torch_rnn_only: bool
+    own_attributes: frozenset[str]  # attribute names the student's classes define (self.gru_cell is theirs)
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return ("seqmodels", "autograder") if self.torch_rnn_only else FORBIDDEN_ROOTS
+
+    def is_own(self, obj) -> bool:
+        module = self.namespace.get("__name__", "__main__")
+        if inspect.isfunction(obj):
+            return obj.__globals__ is self.namespace or obj.__module__ == module
+        return inspect.isclass(obj) and obj.__module__ == module
+
+
+def _scan(obj, policy: _Policy, via: str, seen: set, found: list[str]) -> None:
+    """Append to ``found`` every forbidden thing ``obj`` uses, following the student's own functions and classes."""
     if id(obj) in seen or obj is None or isinstance(obj, bool | int | float | str | bytes | np.ndarray):
         return
     seen.add(id(obj))
-    roots = ("seqmodels", "autograder") if torch_rnn_only else FORBIDDEN_ROOTS
     if isinstance(obj, functools.partial):
         for part in (obj.func, *obj.args, *obj.keywords.values()):
-            _scan(part, namespace, torch_rnn_only, via, seen, found)
+            _scan(part, policy, via, seen, found)
         return
     if inspect.ismethod(obj):
         obj = obj.__func__
-    root = _module_root(obj)
-    own = inspect.isfunction(obj) and (obj.__globals__ is namespace or obj.__module__ == namespace.get("__name__"))
-    own_class = inspect.isclass(obj) and obj.__module__ == namespace.get("__name__", "__main__")
-    if not own and not own_class:
-        if root in roots:
+    if not policy.is_own(obj):
+        root = _module_root(obj)
+        if root in policy.roots:
             what = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
             found.append(f"{via} uses {root} ({what})")
-        elif torch_rnn_only and root == "torch" and getattr(obj, "__name__", "") in TORCH_RNN_ATTRS:
+        elif policy.torch_rnn_only and root == "torch" and getattr(obj, "__name__", "") in TORCH_RNN_ATTRS:
             found.append(f"{via} uses torch's built-in recurrent layer {obj.__name__}")
         return
-    if own_class:
+    if inspect.isclass(obj):
         for base in obj.__mro__[1:]:
-            _scan(base, namespace, torch_rnn_only, via, seen, found)
+            _scan(base, policy, via, seen, found)
         for name, member in vars(obj).items():
             _scan(member.__func__ if isinstance(member, staticmethod | classmethod) else member,
-                  namespace, torch_rnn_only, f"{via}.{name}", seen, found)
+                  policy, f"{via}.{name}", seen, found)
         return
     for value in (*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values(),
                   *(c.cell_contents for c in obj.__closure__ or () if _cell_filled(c))):
-        _scan(value, namespace, torch_rnn_only, via, seen, found)
+        _scan(value, policy, via, seen, found)
     for code in _codes(obj.__code__):
         for ins in dis.get_instructions(code):
-            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                name = ins.argval
-                if name in DYNAMIC_NAMES:
-                    found.append(f"{via} uses {name} (dynamic imports and lookups are not allowed here)")
-                elif name in obj.__globals__:
-                    target = obj.__globals__[name]
-                    _scan(target, namespace, torch_rnn_only, via if not inspect.isfunction(target) or target is obj
-                          else f"{via} → {name}", seen, found)
-                elif hasattr(builtins, name):
-                    continue
-            elif ins.opname == "IMPORT_NAME":
-                module = str(ins.argval).split(".")[0]
-                if module in roots or module in DYNAMIC_NAMES:
-                    found.append(f"{via} imports {ins.argval}")
-            elif torch_rnn_only and ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in TORCH_RNN_ATTRS:
-                found.append(f"{via} uses .{ins.argval} (torch's built-in recurrent layers are not allowed here)")
+            _scan_instruction(ins, obj, policy, via, seen, found)
+
+
+def _scan_instruction(ins: dis.Instruction, fn, policy: _Policy, via: str, seen: set, found: list[str]) -> None:
+    """One bytecode instruction of the student's function ``fn``: global names, imports, attributes."""
+    if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+        name = ins.argval
+        if name in DYNAMIC_NAMES:
+            found.append(f"{via} uses {name} (dynamic imports and lookups are not allowed here)")
+        elif name in fn.__globals__:
+            target = fn.__globals__[name]
+            _scan(target, policy, f"{via} → {name}" if inspect.isfunction(target) and target is not fn else via,
+                  seen, found)
+    elif ins.opname == "IMPORT_NAME":
+        module = str(ins.argval).split(".")[0]
+        if module in policy.roots or module in DYNAMIC_NAMES:
+            found.append(f"{via} imports {ins.argval}")
+    elif (policy.torch_rnn_only and ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in TORCH_RNN_ATTRS
+          and ins.argval not in policy.own_attributes):
+        found.append(f"{via} uses .{ins.argval} (torch's built-in recurrent layers are not allowed here)")
 
 
 def _cell_filled(cell) -> bool:
@@ -362,11 +381,15 @@ def find_forbidden(names: tuple[str, ...], namespace: dict, torch_rnn_only: bool
     is allowed but not its recurrent layers (``nn.GRU``, ``nn.GRUCell``, ``_VF``, ...), seqmodels or
     autograder. Returns one message per finding; empty when clean.
     """
+    module = namespace.get("__name__", "__main__")
+    own_attributes = frozenset(attr for value in list(namespace.values())
+                               if inspect.isclass(value) and value.__module__ == module for attr in vars(value))
+    policy = _Policy(namespace, torch_rnn_only, own_attributes)
     found: list[str] = []
     seen: set[int] = set()
     for name in names:
         if name in namespace:
-            _scan(namespace[name], namespace, torch_rnn_only, name, seen, found)
+            _scan(namespace[name], policy, name, seen, found)
     return list(dict.fromkeys(found))
 
 

@@ -173,6 +173,10 @@ def test_module_rule_allows_tensor_ops_but_not_nn_gru():
     ok = namespace_of("import torch\nfrom torch import nn\nclass MyGRU(nn.Module):\n"
                       "    def forward(self, x):\n        return torch.sigmoid(x @ x.T)\n")
     assert find_forbidden(("MyGRU",), ok, torch_rnn_only=True) == []
+    own_method = namespace_of("import torch\nfrom torch import nn\nclass MyGRU(nn.Module):\n"
+                              "    def gru_cell(self, x):\n        return torch.tanh(x)\n"
+                              "    def forward(self, x):\n        return self.gru_cell(x)\n")
+    assert find_forbidden(("MyGRU",), own_method, torch_rnn_only=True) == []
     for cheat in ("import torch\nfrom torch import nn\nclass MyGRU(nn.Module):\n    def forward(self, x):\n"
                   "        return nn.GRU(2, 3)(x)\n",
                   "import torch\nclass MyGRU(torch.nn.GRU):\n    pass\n",
