@@ -67,7 +67,7 @@ def _grade(args: argparse.Namespace, spawned: list) -> int:
     except IntakeError as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2
-    feedback_root = course.path("feedback", ".", ".").resolve()
+    feedback_root = engine.state_dir / "feedback"  # not nbgrader's feedback folder: generate_feedback skips those
     write_feedback(spec, summary.results, feedback_root)
     csv_path = write_csv(spec, summary.results, args.csv or engine.state_dir / "grades.csv")
     print(summary_table(spec, summary.results))
@@ -80,7 +80,7 @@ def _grade(args: argparse.Namespace, spawned: list) -> int:
               f"hidden{warning}")
     print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
           f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
-          f"{feedback_root}/<student>/{spec.name}/autograder.html")
+          f"{feedback_root}/<student>.html")
     return 0
 
 

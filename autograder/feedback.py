@@ -46,10 +46,12 @@ def feedback_html(spec: AssignmentSpec, result: StudentResult) -> str:
 
 
 def write_feedback(spec: AssignmentSpec, results: list[StudentResult], feedback_root: Path) -> list[Path]:
-    """``<feedback_root>/<student>/<assignment>/autograder.html`` for every student (nbgrader's layout)."""
+    """``<feedback_root>/<student>.html`` for every student.
+
+    Not inside nbgrader's feedback folder: ``nbgrader generate_feedback`` skips a student whose folder exists."""
     paths = []
     for r in results:
-        path = feedback_root / r.student / spec.name / "autograder.html"
+        path = feedback_root / f"{r.student}.html"
         _write_atomic(path, feedback_html(spec, r))
         paths.append(path)
     return paths

@@ -259,3 +259,12 @@ def test_killed_run_resumes_without_regrading(tmp_path):
     third = Engine(course, spec, Limits(), workers=2, progress=False).run(subs)
     assert (third.graded, third.resumed) == (1, 2)
     assert {r.student: r.score for r in third.results}["ben"] == 13
+
+
+def test_a_worker_that_imported_grading_secrets_is_refused():
+    from autograder.workers import Worker
+
+    worker = Worker(0, ["autograder.checks"])
+    with pytest.raises(RuntimeError, match="grading secrets"):
+        worker.start()
+    assert worker.proc is None

@@ -164,10 +164,10 @@ def test_every_submission_gets_exactly_its_deserved_score(graded):
 
 
 def test_every_student_feedback_names_what_happened(graded):
-    feedback = graded["work"] / "feedback"
+    feedback = graded["work"] / "autograder" / "ps3_lstm" / "feedback"
     for name, (_, message) in graded["expected"].items():
         student = _student(graded["rows"], name)
-        page = (feedback / student / "ps3_lstm" / "autograder.html").read_text(encoding="utf-8")
+        page = (feedback / f"{student}.html").read_text(encoding="utf-8")
         if message:
             assert message.lower() in page.lower(), (name, message)
 
