@@ -501,39 +501,60 @@ def layer_cases(kind: str, rng: np.random.Generator, batch_first: bool) -> list[
     return cases
 
 
-def tiny_inputs(kind: str, N: int = 2, I: int = 3, H: int = 4, T: int | None = None) -> dict[str, np.ndarray]:
-    """The small, hand-readable inputs of the visible tests (the notebooks build the same arrays)."""
+def tiny_inputs(
+    kind: str, N: int = 2, I: int = 3, H: int = 4, T: int | None = None, rng: np.random.Generator | None = None
+) -> dict[str, np.ndarray]:
+    """The small, hand-readable inputs of the visible tests (the notebooks build the same arrays).
+
+    With ``rng``, arrays of the same shapes with values drawn from it instead: the fresh case that
+    every visible check adds, so that hard-coding the visible answer earns nothing.
+    """
     G = GATES[kind]
     x_shape = (N, I) if T is None else (T, N, I)
     s_shape = (N, H) if T is None else (1, N, H)
-    inputs = {"x": np.linspace(-1.0, 1.0, int(np.prod(x_shape))).reshape(x_shape),
-              "h": np.linspace(-0.5, 0.5, N * H).reshape(s_shape)}
+
+    def values(low: float, high: float, shape: tuple[int, ...]) -> np.ndarray:
+        if rng is not None:
+            return rng.uniform(-1.0, 1.0, shape)
+        return np.linspace(low, high, int(np.prod(shape))).reshape(shape)
+
+    inputs = {"x": values(-1.0, 1.0, x_shape), "h": values(-0.5, 0.5, s_shape)}
     if kind == "lstm":
-        inputs["c"] = np.linspace(0.5, -0.5, N * H).reshape(s_shape)
-    inputs.update(W_ih=np.linspace(-0.4, 0.4, G * H * I).reshape(G * H, I),
-                  W_hh=np.linspace(0.3, -0.3, G * H * H).reshape(G * H, H),
-                  b_ih=np.linspace(-0.2, 0.2, G * H), b_hh=np.linspace(0.1, -0.1, G * H))
+        inputs["c"] = values(0.5, -0.5, s_shape)
+    inputs.update(W_ih=values(-0.4, 0.4, (G * H, I)), W_hh=values(0.3, -0.3, (G * H, H)),
+                  b_ih=values(-0.2, 0.2, (G * H,)), b_hh=values(0.1, -0.1, (G * H,)))
     return inputs
 
 
-def tiny_cell_cases(kind: str) -> list[Case]:
-    """The visible test of ``<kind>_cell``: one tiny case, N=2 I=3 H=4, float64."""
-    inputs = tiny_inputs(kind)
+def _split_inputs(kind: str, inputs: dict[str, np.ndarray]) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     states = [inputs["h"]] + ([inputs["c"]] if kind == "lstm" else [])
-    params = {k: inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
-    expected = torch_cell(kind, inputs["x"], states, params)
-    return [Case(Call(f"{kind}_cell", (inputs["x"], *states, *params.values())), expected,
-                 "visible tiny case N=2 I=3 H=4 float64")]
+    return states, {k: inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
 
 
-def tiny_layer_shape_cases(kind: str) -> list[Case]:
-    """The visible test of ``<kind>_layer``: shapes only, T=5 N=3 I=2 H=4, ``batch_first=False``."""
-    inputs = tiny_inputs(kind, N=3, I=2, H=4, T=5)
-    states = [inputs["h"]] + ([inputs["c"]] if kind == "lstm" else [])
-    params = {k: inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
-    expected = torch_layer(kind, inputs["x"], states, params, batch_first=False)
-    return [Case(Call(f"{kind}_layer", (inputs["x"], *states, *params.values()), {"batch_first": False}),
-                 expected, "visible shapes T=5 N=3 I=2 H=4 batch_first=False")]
+def tiny_cell_cases(kind: str, rng: np.random.Generator) -> list[Case]:
+    """The visible test of ``<kind>_cell`` (one tiny case, N=2 I=3 H=4, float64), plus the same shapes
+    with values drawn from ``rng``."""
+    cases = []
+    for draw, label in [(None, "visible tiny case"), (rng, "fresh values, same shapes as the visible case")]:
+        inputs = tiny_inputs(kind, rng=draw)
+        states, params = _split_inputs(kind, inputs)
+        cases.append(Case(Call(f"{kind}_cell", (inputs["x"], *states, *params.values())),
+                          torch_cell(kind, inputs["x"], states, params), f"{label} N=2 I=3 H=4 float64"))
+    return cases
+
+
+def tiny_layer_shape_cases(kind: str, rng: np.random.Generator) -> list[Case]:
+    """The visible test of ``<kind>_layer`` (shapes only, T=5 N=3 I=2 H=4, ``batch_first=False``), plus
+    one case whose sizes are drawn from ``rng``."""
+    fresh_shape = tuple(int(n) for n in rng.integers(1, 7, 4))
+    cases = []
+    for (T, N, I, H), draw, label in [((5, 3, 2, 4), None, "visible shapes"), (fresh_shape, rng, "fresh shapes")]:
+        inputs = tiny_inputs(kind, N=N, I=I, H=H, T=T, rng=draw)
+        states, params = _split_inputs(kind, inputs)
+        cases.append(Case(Call(f"{kind}_layer", (inputs["x"], *states, *params.values()), {"batch_first": False}),
+                          torch_layer(kind, inputs["x"], states, params, batch_first=False),
+                          f"{label} T={T} N={N} I={I} H={H} batch_first=False"))
+    return cases
 
 
 # ============================================================================ the checks, per assignment
@@ -548,13 +569,13 @@ def recurrent_checks(assignment: str, kind: str, points: dict[str, float]) -> li
     cell, layer = f"{kind}_cell", f"{kind}_layer"
     return [
         Check(assignment, f"{cell}_visible", points[f"{cell}_visible"], (cell,), True,
-              lambda rng: tiny_cell_cases(kind), array_judge(CELL_SPEC[kind]),
+              lambda rng: tiny_cell_cases(kind, rng), array_judge(CELL_SPEC[kind]),
               description=f"{cell}: shapes and one tiny case"),
         Check(assignment, f"{cell}_hidden", points[f"{cell}_hidden"], (cell,), True,
               lambda rng: cell_cases(kind, rng), array_judge(CELL_SPEC[kind]),
               description=f"{cell} against torch.nn.{kind.upper()}Cell on a grid of shapes and dtypes"),
         Check(assignment, f"{layer}_visible", points[f"{layer}_visible"], (layer,), True,
-              lambda rng: tiny_layer_shape_cases(kind), array_judge(LAYER_SPEC[kind], shapes_only=True),
+              lambda rng: tiny_layer_shape_cases(kind, rng), array_judge(LAYER_SPEC[kind], shapes_only=True),
               description=f"{layer}: shapes with batch_first=False"),
         Check(assignment, f"{layer}_time_major", points[f"{layer}_time_major"], (layer,), True,
               lambda rng: layer_cases(kind, rng, batch_first=False), array_judge(LAYER_SPEC[kind]),
@@ -638,17 +659,20 @@ def gru_module_cases(rng: np.random.Generator, backward: bool) -> list[Case]:
 
 
 def gru_module_visible_cases(rng: np.random.Generator) -> list[Case]:
-    """The notebook's visible test: ``torch.manual_seed(0)``, ``nn.GRU(2, 4)``, ``x = randn(5, 3, 2)``,
-    ``h0 = randn(1, 3, 4)``, in that order."""
+    """The notebook's visible test (``torch.manual_seed(0)``, ``nn.GRU(2, 4)``, ``x = randn(5, 3, 2)``,
+    ``h0 = randn(1, 3, 4)``, in that order), plus the same sizes from a seed drawn from ``rng``."""
     import torch
 
-    torch.manual_seed(0)
-    reference = torch.nn.GRU(2, 4)
-    x, h0 = torch.randn(5, 3, 2), torch.randn(1, 3, 4)
-    state_dict = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
-    args = (2, 4, False, state_dict, x.numpy(), h0.numpy(), None, None)
-    return [Case(Call("probe:gru_module", ("MyGRU", *args)), torch_gru_module(*args),
-                 "visible T=5 N=3 I=2 H=4 float32 batch_first=False")]
+    cases = []
+    for seed, label in [(0, "visible"), (int(rng.integers(1, 2**31)), "fresh values, visible sizes")]:
+        torch.manual_seed(seed)
+        reference = torch.nn.GRU(2, 4)
+        x, h0 = torch.randn(5, 3, 2), torch.randn(1, 3, 4)
+        state_dict = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+        args = (2, 4, False, state_dict, x.numpy(), h0.numpy(), None, None)
+        cases.append(Case(Call("probe:gru_module", ("MyGRU", *args)), torch_gru_module(*args),
+                          f"{label} T=5 N=3 I=2 H=4 float32 batch_first=False"))
+    return cases
 
 
 def _judge_module_forward(case: Case, result: dict) -> Feedback | None:
@@ -773,9 +797,14 @@ def bptt_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def bptt_visible_cases(rng: np.random.Generator) -> list[Case]:
-    """The notebook's visible test: ``np.random.default_rng(0)`` and T=4 N=2 I=3 H=5 K=2."""
-    args = bptt_inputs(4, 2, 3, 5, 2, np.random.default_rng(0))
-    return [Case(Call("rnn_many_to_one_grads", args), torch_many_to_one(*args), "visible T=4 N=2 I=3 H=5 K=2")]
+    """The notebook's visible test (``np.random.default_rng(0)``, T=4 N=2 I=3 H=5 K=2), plus the same
+    sizes with values drawn from ``rng``."""
+    cases = []
+    for draw, label in [(np.random.default_rng(0), "visible"), (rng, "fresh values, visible sizes")]:
+        args = bptt_inputs(4, 2, 3, 5, 2, draw)
+        cases.append(Case(Call("rnn_many_to_one_grads", args), torch_many_to_one(*args),
+                          f"{label} T=4 N=2 I=3 H=5 K=2"))
+    return cases
 
 
 def judge_bptt(case: Case, result: object) -> str | None:
@@ -804,25 +833,35 @@ def judge_bptt(case: Case, result: object) -> str | None:
 CHAR_LM_THRESHOLD = 0.6  # nats/char on held-out text; the grammar's entropy rate is 0.29, unigrams give 2.78
 
 
-def one_hot_cases(rng: np.random.Generator | None) -> list[Case]:
-    """``torch.nn.functional.one_hot`` as float64; ``rng=None`` gives the notebook's visible case."""
+def one_hot_case(indices: np.ndarray, V: int, label: str) -> Case:
+    """One call of ``one_hot``, expected from ``torch.nn.functional.one_hot`` as float64."""
     import torch
 
-    shapes = [((3,), 4)] if rng is None else [((1,), 1), ((5,), 27), ((2, 7), 5), ((4, 1), 3)]
-    cases = []
-    for shape, V in shapes:
-        indices = np.array([0, 2, 1]) if rng is None else rng.integers(0, V, shape)
-        expected = torch.nn.functional.one_hot(torch.from_numpy(indices), V).double().numpy()
-        cases.append(Case(Call("one_hot", (indices, V)), expected, f"indices of shape {shape}, V={V}"))
-    return cases
+    expected = torch.nn.functional.one_hot(torch.from_numpy(indices), V).double().numpy()
+    return Case(Call("one_hot", (indices, V)), expected, f"{label} indices of shape {indices.shape}, V={V}")
 
 
-def cross_entropy_cases(rng: np.random.Generator | None) -> list[Case]:
-    """Mean cross-entropy of softmax(logits) and its gradient, by ``torch.nn.functional.cross_entropy``."""
+def one_hot_visible_cases(rng: np.random.Generator) -> list[Case]:
+    """The notebook's visible case, plus indices of the same shape drawn from ``rng``."""
+    return [one_hot_case(np.array([0, 2, 1]), 4, "visible"), one_hot_case(rng.integers(0, 4, 3), 4, "fresh")]
+
+
+def one_hot_cases(rng: np.random.Generator) -> list[Case]:
+    """The hidden grid: size-1 dimensions, a realistic vocabulary, 2-D indices."""
+    return [one_hot_case(rng.integers(0, V, shape), V, "hidden")
+            for shape, V in [((1,), 1), ((5,), 27), ((2, 7), 5), ((4, 1), 3)]]
+
+
+def cross_entropy_cases(rng: np.random.Generator, visible: bool = False) -> list[Case]:
+    """Mean cross-entropy of softmax(logits) and its gradient, by ``torch.nn.functional.cross_entropy``.
+
+    ``visible``: the notebook's visible case plus one of its sizes drawn from ``rng``; else the hidden grid.
+    """
     import torch
 
-    if rng is None:
-        grid = [(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), np.array([1, 2]), "visible N=2 V=3")]
+    if visible:
+        grid = [(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), np.array([1, 2]), "visible N=2 V=3"),
+                (rng.standard_normal((2, 3)), rng.integers(0, 3, 2), "fresh values, visible sizes N=2 V=3")]
     else:
         grid = []
         for N, V, scale in [(1, 2, 1.0), (4, 27, 3.0), (6, 5, 1.0), (3, 4, 1000.0)]:
@@ -943,12 +982,12 @@ CHECKS: dict[str, list[Check]] = {
               description="the vanishing-gradient experiment"),
     ],
     "ps2_char_lm": [
-        Check("ps2_char_lm", "one_hot_visible", 1, ("one_hot",), True, lambda rng: one_hot_cases(None),
+        Check("ps2_char_lm", "one_hot_visible", 1, ("one_hot",), True, one_hot_visible_cases,
               array_judge("one_hot(...)"), description="one_hot on the visible case"),
         Check("ps2_char_lm", "one_hot_hidden", 1, ("one_hot",), True, one_hot_cases, array_judge("one_hot(...)"),
               description="one_hot against torch.nn.functional.one_hot"),
         Check("ps2_char_lm", "cross_entropy_visible", 1, ("softmax_cross_entropy",), True,
-              lambda rng: cross_entropy_cases(None), array_judge(("loss", "d_logits")),
+              lambda rng: cross_entropy_cases(rng, visible=True), array_judge(("loss", "d_logits")),
               description="softmax_cross_entropy on the visible case"),
         Check("ps2_char_lm", "cross_entropy_hidden", 2, ("softmax_cross_entropy",), True, cross_entropy_cases,
               array_judge(("loss", "d_logits")),
