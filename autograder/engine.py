@@ -10,6 +10,7 @@ line goes into the journal, so a killed run resumes where it stopped and a re-ru
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import queue
@@ -243,6 +244,13 @@ class RunSummary:
     seconds: float
 
 
+def sandbox_keep() -> list[str]:
+    """Folders the sandbox sees (read-only) even inside hidden ones: the Python environment, and the course
+    library that notebooks import for data and devices (NumPy-only parts that use it still score 0, plan.py)."""
+    course_library = importlib.util.find_spec("seqmodels").submodule_search_locations[0]
+    return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, course_library)})
+
+
 class Engine:
     def __init__(self, course: Course, spec: AssignmentSpec, limits: Limits | None = None, workers: int | None = None,
                  progress: bool = True, preload: Iterable[str] | None = None, spawned: list[Worker] | None = None):
@@ -257,7 +265,7 @@ class Engine:
         self.hide = [str(root), str(course.work_dir), "/root", "/home", str(Path.home())]
         if root.parent != Path("/"):
             self.hide.append(str(root.parent))
-        self.keep = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+        self.keep = sandbox_keep()
         self.extra_hide: list[Path] = []  # the submissions' folder, set by run()
         self.isolation: dict | None = None  # what the kernel granted the first sandbox of this run
 

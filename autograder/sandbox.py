@@ -120,24 +120,28 @@ def _enter_namespaces(iso: Isolation) -> None:
 
 
 def _hide_paths(hide: list[str], keep: list[str], tmp_mb: int, iso: Isolation) -> None:
-    """In B: empty read-only tmpfs over each ``hide`` dir, ``keep`` dirs bound back read-only, fresh /tmp."""
+    """In B: empty read-only tmpfs over each ``hide`` dir, a fresh /tmp, ``keep`` dirs bound back read-only.
+
+    ``keep`` dirs (the virtual environment) stay visible even when they lie under a hidden dir or under
+    /tmp, as they do when the repository is cloned under /tmp.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    keep_fds = {k: os.open(k, os.O_PATH) for k in keep if os.path.isdir(k)}
-    hidden = []
+    keep_fds = {k: os.open(k, os.O_PATH) for k in map(os.path.realpath, keep) if os.path.isdir(k)}
+    hidden: list[str] = []
     for path in sorted({os.path.realpath(h) for h in hide if os.path.isdir(h)}, key=len):
-        if any(path == h or path.startswith(h + "/") for h in hidden):
-            continue
+        if any(path == h or path.startswith(h + "/") for h in [*hidden, "/tmp"]):
+            continue  # already hidden, by a parent or by the fresh /tmp below
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
         hidden.append(path)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for k, fd in keep_fds.items():
-        if any(k.startswith(h + "/") for h in hidden):
+        if any(k.startswith(h + "/") for h in [*hidden, "/tmp"]):
             os.makedirs(k, exist_ok=True)
             _mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
             _mount(None, k, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
         os.close(fd)
     for path in hidden:
         _mount("tmpfs", path, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     iso.hidden = hidden
     if iso.pid_ns:
         try:

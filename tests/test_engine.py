@@ -16,6 +16,7 @@ import pytest
 from engine_course import REPO, make_course, student_notebook, write_submission
 
 from autograder import wire
+from autograder.engine import sandbox_keep
 from autograder.intake import IntakeError, collect, read_notebook, safe_student_id
 from autograder.plan import build_plan, forbidden_use
 from autograder.sandbox import SANDBOX_UID_BASE, Limits, run_job
@@ -163,6 +164,22 @@ def _cells(run: dict) -> dict[str, dict]:
     return {e["cell"]: e for e in run["events"] if e.get("event") == "cell"}
 
 
+def test_sandbox_keeps_the_environment_and_course_library_visible_inside_the_hidden_repo():
+    """As the engine runs it: the repository (and so the hidden data) hidden, wherever it lies (under /tmp too),
+    while the venv and seqmodels, which notebooks import for data, stay importable."""
+    run = run_job({"steps": [
+        {"kind": "code", "cell": "library", "source":  # from the filesystem, not the forked pytest's sys.modules
+            "import sys; [sys.modules.pop(m) for m in list(sys.modules) if m.split('.')[0] == 'seqmodels']\n"
+            "from seqmodels import course_corpus; course_corpus(100)"},
+        {"kind": "code", "cell": "venv", "source": "import matplotlib"},
+        {"kind": "code", "cell": "data", "source": f"open({str(REPO / 'autograder' / 'data' / 'ps3_lstm.json')!r})"},
+    ], "hide": [str(REPO), str(REPO.parent)], "keep": sandbox_keep()}, Limits())
+    cells = _cells(run)
+    assert cells["library"]["ok"], cells["library"]
+    assert cells["venv"]["ok"], cells["venv"]
+    assert "FileNotFoundError" in cells["data"]["error"]
+
+
 def test_sandbox_hides_files_blocks_network_and_limits_memory(tmp_path):
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -178,6 +195,8 @@ def test_sandbox_hides_files_blocks_network_and_limits_memory(tmp_path):
             "x = bytearray(8 * 2**30)",
             "import os; assert os.getuid() != 0, 'still root'",
             f"open({str(REPO / 'README.md')!r}).read()",
+            # this test forks the pytest process, which may hold seqmodels already: ask the filesystem
+            "import sys; [sys.modules.pop(m) for m in list(sys.modules) if m.split('.')[0] == 'seqmodels']\n"
             "import seqmodels",
         ], hide=[str(secret), str(REPO)], memory_mb=512, step_timeout=5)
     finally:
