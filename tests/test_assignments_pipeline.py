@@ -1,5 +1,5 @@
-"""The real nbgrader pipeline on ps3_lstm and ps4_gru: release, the fixture submissions, autograde,
-feedback and export, with one gradebook for the module."""
+"""The real nbgrader pipeline on every assignment: release, the solution, the untouched release and the
+fixture submissions, autograde, feedback and export, with one gradebook for the module."""
 
 from pathlib import Path
 
@@ -7,10 +7,10 @@ import pytest
 from assignments_course import REPO, Course
 
 FIXTURES = REPO / "tests" / "fixtures" / "submissions"
-ASSIGNMENTS = ["ps3_lstm", "ps4_gru"]
-
 # Fixture -> the automatically graded cells it must lose; every other cell earns its full points.
-EXPECTED_ZERO = {
+EXPECTED_ZERO: dict[str, dict[str, set[str]]] = {
+    "ps1_rnn": {},
+    "ps2_char_lm": {},
     "ps3_lstm": {
         "correct_alt": set(),
         "gates_ifog": {"lstm_cell_visible", "lstm_cell_hidden", "lstm_layer_time_major", "lstm_layer_batch_first"},
@@ -27,11 +27,12 @@ EXPECTED_ZERO = {
                                 "gru_module_backward"},
     },
 }
+ASSIGNMENTS = list(EXPECTED_ZERO)
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("nbgrader_ps34"))
+    course = Course(tmp_path_factory.mktemp("nbgrader_course"))
     for assignment in ASSIGNMENTS:
         released = course.release(assignment)
         course.submit(assignment, "solution", REPO / "solutions" / assignment / f"{assignment}.ipynb")
