@@ -161,10 +161,11 @@ def _spec_text(spec) -> str:
     return spec if isinstance(spec, str) else "(" + ", ".join(_spec_text(s) for s in spec) + ")"
 
 
-def compare(result: object, expected: object, spec) -> str | None:
+def compare(result: object, expected: object, spec, shapes_only: bool = False) -> str | None:
     """``None`` when ``result`` matches ``expected`` within the dtype's tolerance, else what differs.
 
     ``spec`` names the parts: ``"h_t"`` for one array, ``("output", ("h_n", "c_n"))`` for nested tuples.
+    ``shapes_only`` compares only the structure and the array shapes.
     """
     if not isinstance(spec, str):
         if not isinstance(result, tuple | list) or len(result) != len(spec):
@@ -172,7 +173,7 @@ def compare(result: object, expected: object, spec) -> str | None:
             got = f"a {type(result).__name__}{length}"
             return f"expected a tuple {_spec_text(spec)}; got {got}"
         for part, exp, sub in zip(result, expected, spec, strict=True):
-            problem = compare(part, exp, sub)
+            problem = compare(part, exp, sub, shapes_only)
             if problem:
                 return problem
         return None
@@ -181,6 +182,8 @@ def compare(result: object, expected: object, spec) -> str | None:
     got = np.asarray(result)
     if got.shape != expected.shape:
         return f"{spec} has shape {got.shape}; expected {expected.shape}"
+    if shapes_only:
+        return None
     if not np.issubdtype(got.dtype, np.number):
         return f"{spec} has dtype {got.dtype}; expected a floating-point array"
     if not np.all(np.isfinite(got)):
@@ -209,10 +212,7 @@ def array_judge(spec, shapes_only: bool = False) -> Callable[[Case, object], str
     """A judge for functions returning arrays shaped like ``spec``; names a known mistake when it can."""
 
     def judge(case: Case, result: object) -> str | None:
-        if shapes_only:
-            problem = compare_shapes(result, case.expected, spec)
-        else:
-            problem = compare(result, case.expected, spec)
+        problem = compare(result, case.expected, spec, shapes_only)
         if problem is None:
             return None
         text = f"{case.call.target}, case {case.label}: {problem}."
@@ -222,22 +222,6 @@ def array_judge(spec, shapes_only: bool = False) -> Callable[[Case, object], str
         return Feedback(text)
 
     return judge
-
-
-def compare_shapes(result: object, expected: object, spec) -> str | None:
-    """Like :func:`compare`, but only the structure and the array shapes."""
-    if not isinstance(spec, str):
-        if not isinstance(result, tuple | list) or len(result) != len(spec):
-            return f"expected a tuple {_spec_text(spec)}; got a {type(result).__name__}"
-        for part, exp, sub in zip(result, expected, spec, strict=True):
-            problem = compare_shapes(part, exp, sub)
-            if problem:
-                return problem
-        return None
-    got = np.shape(result) if isinstance(result, np.ndarray | np.generic | float | int) else None
-    if got is None:
-        return f"{spec} should be a NumPy array; got {type(result).__name__}"
-    return None if got == expected.shape else f"{spec} has shape {got}; expected {expected.shape}"
 
 
 def decide(check: Check, cases: list[Case], results: list[object]) -> Verdict:
