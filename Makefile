@@ -23,7 +23,7 @@ lint: $(STAMP)
 
 # Student notebooks: exercises/<id>/ regenerated from solutions/<id>/ by nbgrader (solutions and hidden tests removed).
 exercises: $(STAMP)
-	$(BIN)/python -m autograder.release
+	$(BIN)/python -m autograder.tooling.release
 
 test: book lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

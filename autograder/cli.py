@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.intake import IntakeError
-from autograder.sandbox import Limits
+from autograder.running.intake import IntakeError
+from autograder.running.sandbox import Limits, SandboxUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel sandboxes (default: all cores)")
     p.add_argument("--timeout", type=float, default=Limits.timeout, help="wall seconds per submission")
     p.add_argument("--step-timeout", type=float, default=None,
-                   help="CPU seconds per cell or graded part (default: nbgrader's Execute.timeout from "
+                   help="CPU and wall-clock seconds per cell or graded part (default: nbgrader's Execute.timeout from "
                    f"nbgrader_config.py, else {Limits.step_timeout:g})")
     p.add_argument("--memory", type=int, default=Limits.memory_mb, help="MB of memory per submission")
     p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
@@ -37,21 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from autograder.workers import Worker, available_preload
-
-    preload = available_preload()
-    spawned = [Worker(i, preload).spawn() for i in range(max(1, args.workers or 1))]
-    try:
-        return _grade(args, spawned)
-    finally:
-        for worker in spawned:
-            worker.stop()
-
-
-def _grade(args: argparse.Namespace, spawned: list) -> int:
-    from autograder.engine import Engine, load_assignment
-    from autograder.feedback import summary_table, write_csv, write_feedback
-    from autograder.gradebook import Course
+    from autograder.running.engine import Engine, describe_isolation, load_assignment
+    from autograder.running.feedback import summary_table, write_csv, write_feedback
+    from autograder.running.gradebook import Course
 
     course = Course.load(args.course)
     try:
@@ -61,23 +49,17 @@ def _grade(args: argparse.Namespace, spawned: list) -> int:
         return 2
     step = args.step_timeout or course.config.get("Execute", {}).get("timeout") or Limits.step_timeout
     limits = Limits(timeout=args.timeout, step_timeout=min(float(step), args.timeout), memory_mb=args.memory)
-    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet, spawned=spawned)
+    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet)
     try:
         summary = engine.run(args.submissions, regrade=args.regrade)
-    except IntakeError as err:
+    except (IntakeError, SandboxUnavailable) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2
     feedback_root = engine.state_dir / "feedback"  # not nbgrader's feedback folder: generate_feedback skips those
     write_feedback(spec, summary.results, feedback_root)
     csv_path = write_csv(spec, summary.results, args.csv or engine.state_dir / "grades.csv")
     print(summary_table(spec, summary.results))
-    if engine.isolation:
-        iso = engine.isolation
-        kinds = (("pid", "pid_ns"), ("network", "net_ns"), ("mount", "mount_ns"))
-        granted = ", ".join(name for name, key in kinds if iso.get(key)) or "no"
-        warning = f"; WARNING: {'; '.join(iso['notes'])}" if iso.get("notes") else ""
-        print(f"\nsandbox: {granted} namespaces, uid {iso.get('uid')}, {len(iso.get('hidden', []))} folders "
-              f"hidden{warning}")
+    print(f"\n{describe_isolation(engine.isolation)}")
     print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
           f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
           f"{feedback_root}/<student>.html")

@@ -5,6 +5,6 @@ folder and runs ``nbgrader generate_assignment`` there, so tests grade the real 
 real checks without touching the repository's ``exercises/`` or ``nbgrader_work/``.
 """
 
-from autograder.benchmark import REPO, make_course, nbgrader_env, student_notebook, write_submission
+from autograder.tooling.benchmark import REPO, make_course, nbgrader_env, student_notebook, write_submission
 
 __all__ = ["REPO", "make_course", "nbgrader_env", "student_notebook", "write_submission"]

@@ -1,15 +1,14 @@
 """A small-N smoke run of the benchmark: both graders run on the same submissions and agree.
 
-The speed figures themselves are printed by `python -m autograder.benchmark --n 40`, not asserted here.
+The speed figures themselves are printed by `python -m autograder.tooling.benchmark --n 40`, not asserted here.
 """
 
 import pytest
 from engine_course import REPO
 
-from autograder.benchmark import MIX, run_benchmark
+from autograder.tooling.benchmark import MIX, run_benchmark
 
 
-@pytest.mark.skipif(not (REPO / "solutions" / "ps3_lstm").is_dir(), reason="ps3_lstm not written yet")
 def test_benchmark_grades_both_ways_and_scores_agree(tmp_path):
     result = run_benchmark(3, tmp_path, workers=2)
     assert result["disagree"] == {}
@@ -19,7 +18,6 @@ def test_benchmark_grades_both_ways_and_scores_agree(tmp_path):
     assert result["stock_rate"] > 0 and result["ours_rate"] > 0
 
 
-@pytest.mark.skipif(not (REPO / "solutions" / "ps3_lstm").is_dir(), reason="ps3_lstm not written yet")
 def test_a_cheat_that_fools_stock_nbgrader_is_corrected_and_flagged(tmp_path):
     """Stock `nbgrader autograde` runs the hidden tests in the student's kernel, so rebinding the test
     helper earns points there. The autograder decides outside student code, overwrites the gradebook
@@ -30,7 +28,7 @@ def test_a_cheat_that_fools_stock_nbgrader_is_corrected_and_flagged(tmp_path):
 
     from engine_course import make_course, nbgrader_env, student_notebook, write_submission
 
-    from autograder.benchmark import BIN, auto_scores
+    from autograder.tooling.benchmark import BIN, auto_scores
     from autograder.cli import main as autograder_main
 
     spec = importlib.util.spec_from_file_location("cheat", REPO / "tests/fixtures/redteam/rebind_test_helpers.py")

@@ -42,15 +42,17 @@ def forbidden_uses(namespace: dict, assignment: str, cell_id: str) -> list[str]:
     return checks.forbidden_uses(checks.get_check(assignment, cell_id), namespace)
 
 
-def gru_module(namespace: dict, class_name: str, I: int, H: int, batch_first: bool, state_dict: dict,
-               x: np.ndarray, h0: np.ndarray, d_output: np.ndarray | None, d_h_n: np.ndarray | None) -> dict:
-    """Build the student's ``class_name(I, H, batch_first=...)``, load ``torch.nn.GRU``'s ``state_dict``
-    into it, and return its outputs (and gradients, given upstream gradients) as arrays."""
+def gru_module(namespace: dict, class_name: str, I: int, H: int, batch_first: bool, reset_after: bool,
+               state_dict: dict, x: np.ndarray, h0: np.ndarray, d_output: np.ndarray | None,
+               d_h_n: np.ndarray | None) -> dict:
+    """Build the student's ``class_name(I, H, batch_first=..., reset_after=...)``, load ``torch.nn.GRU``'s
+    ``state_dict`` into it, and return its outputs (and gradients, given upstream gradients) as arrays."""
     import torch
 
     if class_name not in namespace:
         raise NameError(f"{class_name} is not defined; run the cell that defines the class")
-    module = namespace[class_name](I, H, batch_first=batch_first).to(torch.from_numpy(x).dtype)
+    module = namespace[class_name](I, H, batch_first=batch_first, reset_after=reset_after)
+    module = module.to(torch.from_numpy(x).dtype)
     module.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict.items()})
     return module_outputs_and_grads(module, x, h0, d_output, d_h_n)
 
@@ -87,11 +89,17 @@ def sample_counts(namespace: dict, logits: np.ndarray, temperature: float, n: in
     return counts
 
 
-def char_lm_loss(namespace: dict, text: str) -> float:
-    """Mean cross-entropy (nats/char) of the student's trained ``model`` on ``text``, one sequence.
+def char_lm_loss(namespace: dict, text: str, cuts: tuple[int, ...], distance: int) -> dict:
+    """What the student's trained ``model`` does on held-out ``text``; the judge decides.
 
-    The contract: ``model(x)`` maps a LongTensor ``(N, T)`` of ids in the notebook's ``vocab`` to
-    logits ``(N, T, V)``.
+    The contract: ``model(x)`` maps a LongTensor ``(N, T)`` of ids in the notebook's ``vocab`` to logits
+    ``(N, T, V)``, the logits at step ``t`` predicting character ``t + 1``. Returns
+
+    * ``"loss"``: the mean cross-entropy (nats/char) of predicting each next character of ``text``;
+    * ``"future_change"``: the largest change of a logit at a step ``<= t`` when the characters after
+      ``t`` change, over ``t`` in ``cuts`` (0 for a causal model);
+    * ``"memory_change"``: the largest change of the last step's logits when only characters at least
+      ``distance`` steps earlier change (0 for a model that sees a window shorter than ``distance``).
     """
     import torch
 
@@ -106,4 +114,31 @@ def char_lm_loss(namespace: dict, text: str) -> float:
     with torch.no_grad():
         logits = model(ids[None, :-1])
         loss = torch.nn.functional.cross_entropy(logits[0].float(), ids[1:])
-    return float(loss)
+        future = max(_future_change(model, ids[:-1], logits[0], t, len(vocab)) for t in cuts)
+        memory = _memory_change(model, ids, distance, len(vocab))
+    return {"loss": float(loss), "future_change": future, "memory_change": memory}
+
+
+def _future_change(model, ids, logits, t: int, V: int) -> float:
+    """The largest change of ``logits`` ``(T, V)`` at steps ``<= t`` when every id after ``t`` is replaced."""
+    changed = ids.clone()
+    changed[t + 1:] = (changed[t + 1:] + 1) % V
+    return float((model(changed[None])[0, :t + 1] - logits[:t + 1]).abs().max())
+
+
+def _memory_change(model, ids, distance: int, V: int) -> float:
+    """The largest change of the last logits between two sequences that differ only ``distance`` or more
+    steps before the end: two different beginnings of ``ids`` (``distance // 2`` characters each), then
+    ``distance`` repetitions of one character; the largest over every character of the vocabulary.
+
+    A repeated character keeps a trained recurrent state away from the resets it learned at sentence
+    ends, so the beginning stays visible; a fixed window of fewer than ``distance`` characters sees two
+    identical inputs."""
+    import torch
+
+    half = distance // 2
+    beginnings = (ids[:half], ids[half:2 * half])
+    rows = [torch.cat([beginning, torch.full((distance,), c, device=ids.device)])
+            for c in range(V) for beginning in beginnings]
+    last = model(torch.stack(rows))[:, -1]
+    return float((last[0::2] - last[1::2]).abs().max())

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 MAX_DEPTH = 16
+MAX_ARRAYS = 4096  # arrays in one message
 _HEADER = struct.Struct(">Q")
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex: never object, string or void dtypes
 
@@ -44,7 +45,7 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _ALLOWED_KINDS:
             raise WireError(f"an array of dtype {value.dtype} is not plain numeric data")
-        return np.ascontiguousarray(value)
+        return np.array(value, order="C", copy=True)  # keeps 0-d arrays 0-d (ascontiguousarray would not)
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
         return to_plain(value.detach().cpu().numpy(), _depth + 1)
     if isinstance(value, list):
@@ -74,19 +75,23 @@ def _tag(value: Any, arrays: list[np.ndarray]) -> Any:
 
 
 def _untag(value: Any, arrays: list[np.ndarray]) -> Any:
+    """Inverse of :func:`_tag`; raises :class:`WireError` for anything it did not write."""
     if isinstance(value, list):
         return [_untag(v, arrays) for v in value]
     if isinstance(value, dict):
-        if "__nd__" in value:
-            return arrays[int(value["__nd__"])]
-        if "__float__" in value:
-            return float(value["__float__"])
-        if "__tuple__" in value:
-            return tuple(_untag(v, arrays) for v in value["__tuple__"])
-        if "__dict__" in value:
-            return {k: _untag(v, arrays) for k, v in value["__dict__"].items()}
-        raise WireError(f"unknown tag in {sorted(value)}")
-    return value
+        tag, inner = next(iter(value.items())) if len(value) == 1 else (None, None)
+        if tag == "__nd__" and type(inner) is int and 0 <= inner < len(arrays):
+            return arrays[inner]
+        if tag == "__float__" and inner in ("nan", "inf", "-inf"):
+            return float(inner)
+        if tag == "__tuple__" and isinstance(inner, list):
+            return tuple(_untag(v, arrays) for v in inner)
+        if tag == "__dict__" and isinstance(inner, dict):
+            return {k: _untag(v, arrays) for k, v in inner.items()}
+        raise WireError(f"unknown tag in {sorted(map(str, value))[:5]}")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise WireError(f"unexpected {type(value).__name__} in a message")
 
 
 def _array_bytes(a: np.ndarray) -> bytes:
@@ -134,9 +139,12 @@ def read_message(stream: BinaryIO, max_bytes: int = 256 << 20) -> Any:
         raise EOFError("end of stream")
     try:
         meta = json.loads(head)
-        n_arrays = int(meta["n_arrays"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise WireError(f"malformed message header: {err}") from err
+        n_arrays = meta["n_arrays"]
+        body = meta["body"]
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise WireError(f"malformed message header: {type(err).__name__}") from err
+    if type(n_arrays) is not int or not 0 <= n_arrays <= MAX_ARRAYS:
+        raise WireError(f"malformed message header: n_arrays {n_arrays!r}")
     arrays = []
     for _ in range(n_arrays):
         frame = _read_frame(stream, max_bytes)
@@ -144,9 +152,45 @@ def read_message(stream: BinaryIO, max_bytes: int = 256 << 20) -> Any:
             raise EOFError("stream ended before all arrays of a message")
         try:
             a = np.load(io.BytesIO(frame), allow_pickle=False)
-        except ValueError as err:
-            raise WireError(f"bad array frame: {err}") from err
+        except Exception as err:  # noqa: BLE001 - any malformed .npy frame (ValueError, EOFError, ...)
+            raise WireError(f"bad array frame: {type(err).__name__}") from err
         if a.dtype.kind not in _ALLOWED_KINDS:
             raise WireError(f"array of dtype {a.dtype} rejected")
         arrays.append(a)
-    return _untag(meta["body"], arrays)
+    try:
+        return _untag(body, arrays)
+    except RecursionError as err:
+        raise WireError("message nested too deeply") from err
+
+
+def decode_prefix(buffer: bytes | bytearray, max_bytes: int = 256 << 20) -> tuple[Any, int]:
+    """The first complete message in ``buffer`` and the number of bytes it used.
+
+    Raises ``EOFError`` while the message is still incomplete (checked from the frame headers alone, so a
+    large message arriving in pieces is not decoded again and again), :class:`WireError` when malformed.
+    """
+    view = memoryview(buffer)
+    if len(view) < _HEADER.size:
+        raise EOFError("incomplete message")
+    (n,) = _HEADER.unpack_from(view, 0)
+    if n > max_bytes:
+        raise WireError(f"frame of {n} bytes exceeds the limit of {max_bytes}")
+    end = _HEADER.size + n
+    if len(view) < end:
+        raise EOFError("incomplete message")
+    try:
+        n_arrays = json.loads(bytes(view[_HEADER.size:end])).get("n_arrays")
+    except (ValueError, AttributeError, RecursionError) as err:
+        raise WireError(f"malformed message header: {type(err).__name__}") from err
+    if type(n_arrays) is not int or not 0 <= n_arrays <= MAX_ARRAYS:
+        raise WireError(f"malformed message header: n_arrays {n_arrays!r}")
+    for _ in range(n_arrays):
+        if len(view) < end + _HEADER.size:
+            raise EOFError("incomplete message")
+        (n,) = _HEADER.unpack_from(view, end)
+        if n > max_bytes:
+            raise WireError(f"frame of {n} bytes exceeds the limit of {max_bytes}")
+        end += _HEADER.size + n
+        if len(view) < end:
+            raise EOFError("incomplete message")
+    return read_message(io.BytesIO(bytes(view[:end])), max_bytes), end

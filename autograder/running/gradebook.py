@@ -25,7 +25,7 @@ from nbgrader.preprocessors import SaveAutoGrades
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.plan import grade_id, is_solution, is_test
+from autograder.running.nbmeta import cell_source, grade_id, is_solution, is_test
 
 
 @dataclass
@@ -111,7 +111,7 @@ def autograded_notebook(
         out = copy.deepcopy(base)
         out.setdefault("id", uuid.uuid4().hex[:8])
         if gid and is_solution(cell) and gid in student_by_id:
-            out.source = student_by_id[gid].get("source", "")
+            out.source = cell_source(student_by_id[gid])
         elif gid and not is_solution(cell):
             out.source = cell.source  # locked and test cells from the source, hidden tests included
         if out.cell_type == "code":

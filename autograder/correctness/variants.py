@@ -1,8 +1,9 @@
 """The catalogue of known wrong implementations, so that feedback can name a student's mistake.
 
 Each :class:`Variant` is a plain NumPy function with the signature of the contract function it
-imitates (``lstm_cell``, ``gru_layer``, ...). When a student's result is wrong, the judge in
-:mod:`autograder.checks` evaluates the variants of that function on the same inputs and, if the
+imitates (``lstm_cell``, ``gru_layer``, ...; ``gru_reset_before_layer`` stands for
+``MyGRU(..., reset_after=False)``, as a layer with ``gru_layer``'s signature). When a student's result
+is wrong, the judge in :mod:`autograder.checks` evaluates the variants of that function on the same inputs and, if the
 student's result equals one of them, says so: "your output equals an LSTM with gates ordered
 i,f,o,g; PyTorch orders the blocks i,f,g,o".
 
@@ -144,6 +145,15 @@ CELL_MISTAKES: dict[str, dict[str, tuple[Callable, str]]] = {
 }
 CORRECT_CELLS: dict[str, Callable] = {"lstm": lstm_cell, "gru": gru_cell, "rnn": rnn_cell}
 
+# MyGRU(..., reset_after=False) (ps4) must equal a GRU with the reset gate before the matmul and PyTorch's
+# update rule; its mistakes, as cells, lifted to the layer ``gru_reset_before_layer`` that it must equal.
+RESET_BEFORE_MISTAKES: dict[str, tuple[Callable, str]] = {
+    "gru_reset_after_ignored": (_gru("after", "pytorch"),
+                                "a GRU that applies the reset gate after the matmul, r * (W_hn h + b_hn), as "
+                                "torch.nn.GRU does; reset_after=False applies it before: W_hn (r * h) + b_hn"),
+    "gru_z_swapped": (_gru("before", "cho"), CELL_MISTAKES["gru"]["gru_z_swapped"][1]),
+}
+
 # ---------------------------------------------------------------- layer mistakes
 
 
@@ -210,6 +220,8 @@ def _catalogue() -> list[Variant]:
             variants.append(Variant(name, f"{kind}_layer", text, _layer(kind, cell, None)))
         for name, text in LAYER_MISTAKES.items():
             variants.append(Variant(name, f"{kind}_layer", text, _layer(kind, CORRECT_CELLS[kind], name)))
+    for name, (cell, text) in RESET_BEFORE_MISTAKES.items():
+        variants.append(Variant(name, "gru_reset_before_layer", text, _layer("gru", cell, None)))
     return variants
 
 

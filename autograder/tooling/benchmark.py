@@ -1,4 +1,4 @@
-"""``python -m autograder.benchmark --n 40``: stock ``nbgrader autograde`` against the ``autograder`` command.
+"""``python -m autograder.tooling.benchmark --n 40``: stock ``nbgrader autograde`` against the ``autograder`` command.
 
 Makes ``N`` synthetic ``ps3_lstm`` submissions (correct, correct but written differently, wrong in a
 known way, broken), grades them with stock ``nbgrader autograde`` and with ``autograder`` in two copies
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 # grade_id -> replacement code for the known variants (all honest attempts: nobody cheats here)
@@ -144,7 +144,7 @@ def run_benchmark(n: int, workdir: Path, workers: int | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.benchmark", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.tooling.benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="number of synthetic submissions (default 40)")
     parser.add_argument("--workers", type=int, default=None, help="autograder workers (default: all cores)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")

@@ -7,7 +7,7 @@ import html
 import os
 from pathlib import Path
 
-from autograder.engine import AssignmentSpec, StudentResult
+from autograder.running.engine import AssignmentSpec, StudentResult
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.45}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.35em .6em;vertical-align:top}

@@ -1,6 +1,6 @@
 """Generate the student notebooks ``exercises/<id>/`` from the sources ``solutions/<id>/`` in one command.
 
-``python -m autograder.release [ids...]`` (or ``make exercises``) runs stock ``nbgrader
+``python -m autograder.tooling.release [ids...]`` (or ``make exercises``) runs stock ``nbgrader
 generate_assignment --force`` for each assignment, from the repository root with this repository's
 ``nbgrader_config.py``: solutions become stubs, hidden tests are removed, outputs are cleared, and the
 assignment is recorded in the gradebook. ``--release-dir`` and ``--db-url`` redirect the output (the
@@ -46,7 +46,7 @@ def generate(ids: list[str], release_dir: Path | None = None, db_url: str | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.release", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.tooling.release", description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: every folder in solutions/)")
     parser.add_argument("--release-dir", type=Path, help="write here instead of exercises/")
     parser.add_argument("--db-url", help="gradebook URL instead of nbgrader_config.py's")

@@ -1,0 +1,1 @@
+"""How student code runs: intake, plan, sandbox, engine, gradebook and feedback (the ``autograder`` command)."""

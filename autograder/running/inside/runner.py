@@ -1,0 +1,275 @@
+"""The process inside the sandbox: confine itself, run the student's cells, answer the grader's calls.
+
+Started fresh for every submission by :mod:`autograder.running.sandbox` as
+``python -I -S -B -c "...; from inside.runner import main; main()"`` in a bubblewrap sandbox whose
+filesystem holds the interpreter, the standard library, this package and the allowed packages (numpy,
+and torch in the torch sandbox), and nothing else. It reads one :class:`~.protocol.Job` from stdin,
+then, before any student code runs, drops to an unprivileged uid and sets hard resource limits that
+the student's code cannot raise again. Results go to stdout as :mod:`.protocol` events.
+
+Nothing decided here is trusted: the student's code runs in this process and can change anything in
+it. The time limits here (signals) are a courtesy that lets a slow part fail alone; the grader's side
+enforces the real ones by killing the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import importlib
+import importlib.util
+import io
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from typing import Any
+
+from . import wire
+from .protocol import (
+    Answer,
+    Begin,
+    CallRequest,
+    CellDone,
+    CodeStep,
+    End,
+    ErrorKind,
+    Event,
+    ExitCode,
+    Job,
+    Ready,
+    encode_event,
+)
+
+PR_SET_NO_NEW_PRIVS = 38
+
+
+class StepTimeout(BaseException):
+    """Raised by SIGALRM/SIGPROF when a step uses up its wall-clock or CPU budget."""
+
+
+class Emitter:
+    """Writes events to the result channel, a private copy of the original stdout."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __call__(self, event: Event) -> None:
+        try:
+            data = wire.encode(encode_event(event))
+        except (TypeError, ValueError, RecursionError) as err:  # a value that JSON cannot hold after all
+            data = wire.encode(encode_event(Answer(getattr(event, "id", ""), False, None,
+                                                   f"could not encode the result: {err}", ErrorKind.NOT_PLAIN)))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+# ---------------------------------------------------------------------------------------- confinement
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def confine(job: Job) -> dict:
+    """Drop privileges and set hard limits; returns what was granted (for the grader's summary)."""
+    if job.uid is not None:
+        os.setgroups([])
+        os.setgid(job.uid)
+        os.setuid(job.uid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    no_new_privs = libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), 0, 0, 0) == 0
+    limits = {
+        resource.RLIMIT_AS: _address_space() + job.memory_bytes,
+        resource.RLIMIT_NPROC: job.nproc,
+        resource.RLIMIT_FSIZE: job.file_bytes,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NOFILE: 256,
+    }
+    for which, value in limits.items():
+        resource.setrlimit(which, (value, value))
+    os.chdir(os.environ.get("HOME", "/tmp"))
+    return {"uid": os.getuid(), "no_new_privs": no_new_privs, "modules": sorted(
+        m for m in ("torch", "autograder") if importlib.util.find_spec(m) is not None)}
+
+
+def _private_stdio() -> int:
+    """Move the result channel off fd 1 and point the student's stdin/stdout/stderr at /dev/null."""
+    channel = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+    sys.stderr = sys.stdout
+    return channel
+
+
+# ---------------------------------------------------------------------------------------- steps
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, StepTimeout):
+        return "timed out"
+    return "".join(traceback.format_exception_only(type(err), err)).strip()[:2000]
+
+
+def _missing_module(err: BaseException) -> str | None:
+    """The module an ImportError could not find here (``torch``, ``seqmodels.recurrent``), else None."""
+    if isinstance(err, ImportError) and isinstance(err.name, str):
+        return err.name
+    return None
+
+
+def run_cell(step: CodeStep, ns: dict, unavailable: set[str]) -> CellDone:
+    """Run a cell statement by statement, as Python would, except that an import of a module that does
+    not exist here is skipped (and noted) instead of ending the cell: a NumPy part's own cell may well
+    import torch for a self-check, and that costs nothing unless the graded function needs torch."""
+    skipped: list[str] = []
+    try:
+        tree = ast.parse(step.source, f"<cell {step.cell}>")
+        for stmt in tree.body:
+            code = compile(ast.Module([stmt], type_ignores=[]), f"<cell {step.cell}>", "exec")
+            try:
+                exec(code, ns)
+            except ImportError as err:
+                missing = _missing_module(err)
+                if missing is None or not isinstance(stmt, ast.Import | ast.ImportFrom):
+                    raise
+                skipped.append(missing)
+                unavailable.add(missing.split(".")[0])
+    except BaseException as err:  # noqa: B036 - student code may raise anything, SystemExit included
+        return CellDone(step.cell, False, _describe(err), tuple(skipped))
+    return CellDone(step.cell, True, "", tuple(skipped))
+
+
+def _failure(call: CallRequest, err: BaseException, unavailable: set[str]) -> Answer:
+    missing = _missing_module(err)
+    if missing is None and isinstance(err, NameError) and getattr(err, "name", None) in unavailable:
+        missing = err.name
+    if missing is not None:
+        return Answer(call.id, False, None, missing, ErrorKind.UNAVAILABLE)
+    kind = ErrorKind.TIMEOUT if isinstance(err, StepTimeout) else ErrorKind.RAISED
+    return Answer(call.id, False, None, _describe(err), kind)
+
+
+def make_call(call: CallRequest, ns: dict, unavailable: set[str]) -> Answer:
+    if call.target.startswith("probe:"):
+        from . import probes
+
+        fn = getattr(probes, call.target.removeprefix("probe:"))
+        args: tuple = (ns, *call.args)
+    else:
+        fn = ns.get(call.target)
+        if fn is None:
+            return Answer(call.id, False, None, call.target, ErrorKind.MISSING)
+        if not callable(fn):
+            return Answer(call.id, False, None, f"'{call.target}' is a {type(fn).__name__}, not a function",
+                          ErrorKind.NOT_CALLABLE)
+        args = call.args
+    t0 = time.perf_counter()
+    try:
+        value = fn(*args, **call.kwargs)
+        plain = wire.to_plain(value)
+    except wire.WireError as err:
+        return Answer(call.id, False, None, f"returned something that is not plain data: {err}", ErrorKind.NOT_PLAIN)
+    except BaseException as err:  # noqa: B036
+        return _failure(call, err, unavailable)
+    return Answer(call.id, True, plain, "", None, time.perf_counter() - t0)
+
+
+def in_own_pid_namespace() -> bool:
+    """True inside the sandbox, where this runner is pid 2 under bubblewrap's init (pid 1)."""
+    return os.getpid() == 2 and os.getppid() == 1
+
+
+def _reap_children() -> None:
+    """Kill every process the student started (a fork bomb, a background job) once a step ends: this
+    process is alone in its pid namespace with bubblewrap's init, which kill(-1) spares. Never anywhere
+    else: outside a sandbox kill(-1) would reach every process of the user."""
+    if not in_own_pid_namespace():
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise StepTimeout
+
+
+def run_steps(job: Job, ns: dict, emit: Emitter) -> None:
+    unavailable: set[str] = set()
+    timed_out: set[str] = set()  # one endless function costs one step budget, not one per part
+    for index, step in enumerate(job.steps):
+        emit(Begin(index))
+        signal.setitimer(signal.ITIMER_REAL, job.step_seconds)
+        signal.setitimer(signal.ITIMER_PROF, job.step_seconds)
+        answers: list[Answer] = []
+        done = CellDone(step.cell, False, "timed out")
+        try:
+            if isinstance(step, CodeStep):
+                done = run_cell(step, ns, unavailable)
+            else:
+                missing = [n for n in step.names if n not in ns]
+                for call in step.calls:
+                    if missing or call.target in timed_out:
+                        reason = (missing[0], ErrorKind.MISSING) if missing else ("timed out", ErrorKind.TIMEOUT)
+                        answers.append(Answer(call.id, False, None, reason[0], reason[1]))
+                        continue
+                    answers.append(make_call(call, ns, unavailable))
+                    if answers[-1].kind is ErrorKind.TIMEOUT:
+                        timed_out.add(call.target)
+        except StepTimeout:  # fired between the student's code and ours
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            _reap_children()
+        if isinstance(step, CodeStep):
+            emit(done)
+        for answer in answers:
+            emit(answer)
+
+
+class _IPythonStub:
+    """Stands in for ``get_ipython()`` so that magics in cells are no-ops instead of errors."""
+
+    def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
+def main() -> None:
+    try:
+        job = Job.from_plain(wire.read_message(sys.stdin.buffer))
+    except Exception:  # noqa: BLE001 - the grader wrote it; nothing of the student's has run
+        os._exit(ExitCode.BAD_JOB)
+    for module in job.preload:
+        importlib.import_module(module)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    emit = Emitter(_private_stdio())
+    try:
+        isolation = confine(job)
+    except BaseException:  # noqa: B036 - never run student code half-confined
+        os._exit(ExitCode.SETUP_FAILED)
+    emit(Ready(isolation))
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
+    ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
+    run_steps(job, ns, emit)
+    emit(End())
+    os._exit(ExitCode.OK)

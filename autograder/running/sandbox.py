@@ -1,0 +1,396 @@
+"""Run one submission's job in a fresh bubblewrap sandbox that can reach only what the rules allow.
+
+The guarantee is by capability, not by watching: a :data:`~autograder.correctness.policy.Sandbox.NUMPY`
+sandbox's filesystem holds the interpreter, the standard library, numpy and the runner
+(:mod:`autograder.running.inside`), and nothing else, so ``import torch``, ``seqmodels`` (apart from
+the stand-in that locked cells use, see :func:`write_kit`), ``autograder``, the course repository,
+``solutions/``, other submissions and other checkouts on the machine do not exist there. The torch
+sandbox adds torch and the packages it needs. Every writable place (``/tmp``, ``/var/tmp``, ``/dev/shm``,
+the home and working folder) is a private, size-limited tmpfs that vanishes with the sandbox. There is
+no network, a new pid namespace (everything the student starts dies with the sandbox), and a fresh
+process per submission, so no submission can see another's data.
+
+The grader's side (this module) enforces the time limits by killing the sandbox: a step that runs past
+``step_timeout`` (wall-clock) plus a grace, or a submission past ``timeout``. It reads events with
+:func:`~autograder.running.inside.protocol.decode_event` and keeps exactly one answer per call id.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import inspect
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from autograder.correctness.policy import KIT_TOP_LEVEL, LOCKED_CELL_KIT, Sandbox
+from autograder.running.inside import wire
+from autograder.running.inside.protocol import (
+    Answer,
+    Begin,
+    CallsStep,
+    CellDone,
+    End,
+    Job,
+    Ready,
+    Stop,
+    decode_event,
+)
+
+INSIDE = Path(__file__).resolve().parent / "inside"
+SANDBOX_UID_BASE = 61000  # a grader running as root runs slot i's student code as uid/gid SANDBOX_UID_BASE + i
+SITE, LIB, KIT, HOME = "/opt/grader/site", "/opt/grader/lib", "/opt/grader/kit", "/home/student"
+BOOT = (f"import sys; sys.path[:0] = [{LIB!r}, {SITE!r}, {KIT!r}]; "
+        "from inside.runner import main; main()")
+ROOT_PACKAGES = {Sandbox.NUMPY: ("numpy",), Sandbox.TORCH: ("numpy", "torch")}
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or the kernel refuses its namespaces: nothing can be graded safely here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits."""
+
+    timeout: float = 600.0  # wall seconds for one sandbox run (all steps)
+    step_timeout: float = 120.0  # CPU and wall-clock seconds for one cell or one check's calls
+    memory_mb: int = 2048  # address space on top of the runner's own (after numpy/torch are imported)
+    nproc: int = 16  # processes and threads the student's uid may own
+    file_mb: int = 64  # largest file, and the size of each private tmpfs
+    output_mb: int = 64  # most bytes of events one run may send back
+
+    @property
+    def grace(self) -> float:
+        """How long past ``step_timeout`` the grader waits before killing: the runner's own signal should
+        end an honest slow step first."""
+        return 2.0 + 0.1 * self.step_timeout
+
+
+@dataclass
+class Run:
+    """What the grader saw of one sandbox run: only answers to calls it asked, one per id."""
+
+    stop: Stop
+    answers: dict[str, Answer] = field(default_factory=dict)
+    cells: dict[str, CellDone] = field(default_factory=dict)
+    isolation: dict = field(default_factory=dict)
+    stopped_in: str | None = None  # the step (cell or test cell) running when the sandbox stopped
+    exit_code: int | None = None
+    ignored: list[str] = field(default_factory=list)  # events that were malformed, unasked or repeated
+    seconds: dict[str, float] = field(default_factory=dict)  # start, cells, calls
+
+
+# ---------------------------------------------------------------------------------------- the view
+
+
+def _site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"]).resolve()
+
+
+@cache
+def _distribution_closure(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The installed distributions ``roots`` need (their requirements, transitively, extras excluded)."""
+    todo, found = list(roots), {}
+    while todo:
+        name = todo.pop()
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        key = dist.metadata["Name"].lower().replace("_", "-")
+        if key in found:
+            continue
+        found[key] = dist
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return tuple(sorted(found))
+
+
+@cache
+def _package_entries(kind: Sandbox) -> tuple[str, ...]:
+    """Top-level entries of site-packages (package folders, modules, ``.libs``, ``.dist-info``) that the
+    sandbox of ``kind`` may see."""
+    site = _site_packages()
+    entries: set[str] = set()
+    for name in _distribution_closure(ROOT_PACKAGES[kind]):
+        for file in metadata.distribution(name).files or []:
+            path = (Path(file.locate())).resolve()
+            if path.is_relative_to(site):
+                entries.add(path.relative_to(site).parts[0])
+    return tuple(sorted(e for e in entries if (site / e).exists() and not e.startswith("__pycache__")))
+
+
+def _stdlib() -> Path:
+    """The standard library of the base interpreter (never a virtual environment's lib folder)."""
+    return Path(os.path.realpath(os.path.dirname(os.__file__)))
+
+
+def _interpreter_binds() -> list[str]:
+    """The interpreter, its shared library and the standard library, read-only, at their own paths."""
+    dynload = os.path.dirname(importlib.util.find_spec("_json").origin)
+    paths = [os.path.realpath(sys.executable), str(_stdlib()), dynload]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        lib = Path(sysconfig.get_config_var("LIBDIR")) / sysconfig.get_config_var("LDLIBRARY")
+        if lib.exists():
+            paths.append(os.path.realpath(lib))
+    return sorted(set(map(os.path.realpath, paths)))
+
+
+def _system_libraries() -> list[str]:
+    """Folders of shared libraries (libc, libm, libstdc++, ...), without Python packages."""
+    arch = sysconfig.get_config_var("MULTIARCH")
+    candidates = ([f"/usr/lib/{arch}", f"/lib/{arch}"] if arch else []) + ["/usr/lib64", "/lib64"]
+    return sorted({os.path.realpath(c) for c in candidates if os.path.isdir(c)})
+
+
+def _parents(paths: list[str]) -> list[str]:
+    """Every folder above ``paths``, outermost first (bubblewrap would create them readable by root only)."""
+    folders = {str(parent) for p in paths for parent in Path(p).parents if str(parent) != "/"}
+    return sorted(folders, key=lambda f: (f.count("/"), f))
+
+
+def view_args(kind: Sandbox, kit: Path, tmp_bytes: int) -> list[str]:
+    """bubblewrap arguments for the filesystem of ``kind``: an allow-list, nothing else."""
+    binds = [(p, p) for p in _system_libraries() + _interpreter_binds()]
+    site = _site_packages()
+    binds += [(str(site / entry), f"{SITE}/{entry}") for entry in _package_entries(kind)]
+    binds += [(str(INSIDE), f"{LIB}/inside"), (str(kit), KIT)]
+    args: list[str] = []
+    for folder in _parents([dest for _, dest in binds] + [HOME]):  # traversable by the sandbox's uid
+        args += ["--perms", "0755", "--dir", folder]
+    for src, dest in binds:
+        args += ["--ro-bind", src, dest]
+    for link in ("/lib", "/lib64", "/bin"):  # merged-/usr systems: keep the loader's path working
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+    if os.path.exists("/etc/ld.so.cache"):
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    stdlib = _stdlib()
+    for packages in ("site-packages", "dist-packages"):  # the base interpreter's own packages stay hidden
+        if (stdlib / packages).is_dir():
+            args += ["--tmpfs", str(stdlib / packages), "--remount-ro", str(stdlib / packages)]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for place in ("/tmp", "/var/tmp", "/dev/shm", HOME):
+        args += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", place]
+    return args
+
+
+def _functions_only(source: str, names: tuple[str, ...]) -> str:
+    """The module's imports (not from seqmodels) and the named top-level functions, as source."""
+    tree, lines = ast.parse(source), source.splitlines()
+    imports = [ast.get_source_segment(source, node) for node in tree.body
+               if isinstance(node, ast.Import | ast.ImportFrom)
+               and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("seqmodels"))]
+    body = ["\n".join(lines[node.lineno - 1:node.end_lineno]) for node in tree.body
+            if isinstance(node, ast.FunctionDef) and not node.decorator_list and node.name in names]
+    return "\n".join(imports) + "\n\n\n" + "\n\n\n".join(body) + "\n"
+
+
+def write_kit(folder: Path) -> Path:
+    """The stand-in ``seqmodels`` that locked cells import inside a sandbox: only the code listed in
+    :data:`~autograder.correctness.policy.LOCKED_CELL_KIT` (single functions and classes with their module's
+    imports), never the reference implementations."""
+    package = folder / "seqmodels"
+    package.mkdir(parents=True, exist_ok=True)
+    exported = []
+    for module_name, names in LOCKED_CELL_KIT.items():
+        module = importlib.import_module(module_name)
+        source = inspect.getsource(module)
+        short = module_name.split(".", 1)[1]
+        (package / f"{short}.py").write_text(source if names is None else _functions_only(source, names),
+                                              encoding="utf-8")
+        exported += [f"from seqmodels.{short} import {n}" for n in KIT_TOP_LEVEL if hasattr(module, n)]
+    (package / "__init__.py").write_text('"""Stand-in for the course library: what locked cells use."""\n'
+                                         + "\n".join(exported) + "\n", encoding="utf-8")
+    for path in (folder, package, *package.iterdir()):  # readable by the sandbox's unprivileged uid
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
+
+
+# ---------------------------------------------------------------------------------------- running
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable("bubblewrap (`bwrap`) is not installed: `apt-get install bubblewrap` (Debian/"
+                                 "Ubuntu) or `dnf install bubblewrap`. Grading needs Linux namespaces; on macOS "
+                                 "or Windows grade inside a Linux VM or container.")
+    return path
+
+
+def _namespace_args() -> list[str]:
+    if os.getuid() == 0:  # privileged bubblewrap: the runner drops to a sandbox uid itself
+        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--cap-add", "CAP_SETUID,CAP_SETGID"]
+    return ["--unshare-all", "--disable-userns"]
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nUid:\t{uid}\t" in status.read_text():
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def command(kind: Sandbox, kit: Path, limits: Limits) -> list[str]:
+    return [bwrap_path(), *_namespace_args(), "--die-with-parent", "--new-session", "--chdir", HOME,
+            *view_args(kind, kit, limits.file_mb << 20), os.path.realpath(sys.executable), "-I", "-S", "-B",
+            "-c", BOOT]
+
+
+def make_job(kind: Sandbox, steps: tuple, limits: Limits, slot: int) -> Job:
+    root = os.getuid() == 0
+    nproc = limits.nproc if root else _processes_of(os.getuid()) + limits.nproc
+    return Job(steps, limits.step_timeout, limits.memory_mb << 20, nproc, limits.file_mb << 20,
+               SANDBOX_UID_BASE + slot if root else None,
+               ("numpy", "torch") if kind is Sandbox.TORCH else ("numpy",))
+
+
+ENV = {"PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+       "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+
+
+class _Reader:
+    """Frames from the sandbox's stdout, read without blocking past a deadline."""
+
+    def __init__(self, fd: int, limit: int):
+        self.fd, self.buf, self.limit, self.total, self.closed = fd, bytearray(), limit, 0, False
+
+    def fill(self, timeout: float) -> bool:
+        """Read what is there within ``timeout``; False when nothing came in time."""
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return False
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.closed = True
+        self.buf += chunk
+        self.total += len(chunk)
+        return True
+
+    def messages(self) -> list:
+        """Complete messages in the buffer; a malformed frame yields a :class:`wire.WireError` instance."""
+        out = []
+        while True:
+            try:
+                message, used = wire.decode_prefix(bytes(self.buf))
+            except EOFError:
+                return out
+            except wire.WireError as err:
+                out.append(err)
+                self.buf.clear()
+                self.closed = True  # nothing after a malformed frame can be trusted to be framed right
+                return out
+            del self.buf[:used]
+            out.append(message)
+
+
+def run(kind: Sandbox, job: Job, limits: Limits, kit: Path) -> Run:
+    """Run ``job`` in a fresh sandbox of ``kind`` and collect what it answers, within the limits."""
+    t0 = time.monotonic()
+    asked = {c.id for s in job.steps if isinstance(s, CallsStep) for c in s.calls}
+    proc = subprocess.Popen(command(kind, kit, limits), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=ENV, start_new_session=True)
+    result = Run(Stop.EXITED)
+    try:
+        proc.stdin.write(wire.encode(job.to_plain()))
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    reader = _Reader(proc.stdout.fileno(), limits.output_mb << 20)
+    deadline = t0 + limits.timeout
+    step_deadline, current, step_start, ready_at = deadline, None, t0, None
+    try:
+        while True:
+            for message in reader.messages():
+                event = None if isinstance(message, wire.WireError) else decode_event(message)
+                if event is None:
+                    result.ignored.append(f"a malformed message from the sandbox ({message})"[:300])
+                elif isinstance(event, Ready) and ready_at is None:
+                    ready_at, result.isolation = time.monotonic(), event.isolation
+                    result.seconds["start"] = ready_at - t0
+                elif isinstance(event, Begin) and ready_at is not None and 0 <= event.step < len(job.steps):
+                    now = time.monotonic()
+                    if current is not None:
+                        _account(result, job.steps[current], now - step_start)
+                    current, step_start = event.step, now
+                    step_deadline = min(deadline, now + limits.step_timeout + limits.grace)
+                elif isinstance(event, CellDone) and event.cell not in result.cells:
+                    result.cells[event.cell] = event
+                elif isinstance(event, Answer) and event.id in asked and event.id not in result.answers:
+                    result.answers[event.id] = event
+                elif isinstance(event, End):
+                    if current is not None:
+                        _account(result, job.steps[current], time.monotonic() - step_start)
+                    result.stop = Stop.ENDED
+                    return result
+                else:
+                    result.ignored.append(f"an unexpected or repeated {type(event).__name__} event")
+            if reader.closed:
+                return result
+            if reader.total > reader.limit:
+                result.stop = Stop.OUTPUT_LIMIT
+                return result
+            now = time.monotonic()
+            if now >= step_deadline:
+                result.stop = Stop.WALL_TIMEOUT if step_deadline >= deadline else Stop.STEP_TIMEOUT
+                return result
+            reader.fill(step_deadline - now)
+    finally:
+        if current is not None and result.stop is not Stop.ENDED:
+            step = job.steps[current]
+            result.stopped_in = step.cell
+        _kill(proc)
+        result.exit_code = proc.returncode
+        if ready_at is None and result.stop is Stop.EXITED:
+            result.stop = Stop.SETUP_FAILED
+
+
+def _account(result: Run, step, seconds: float) -> None:
+    key = "calls" if isinstance(step, CallsStep) else "cells"
+    result.seconds[key] = result.seconds.get(key, 0.0) + seconds
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """End bubblewrap and with it the sandbox's pid namespace (everything the student started)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    proc.stdout.close()
+
+
+def check_available(kit: Path) -> dict:
+    """Run an empty job in a NumPy sandbox; raise :class:`SandboxUnavailable` with the reason if it fails."""
+    limits = Limits(timeout=60, step_timeout=30)
+    outcome = run(Sandbox.NUMPY, make_job(Sandbox.NUMPY, (), limits, 0), limits, kit)
+    if outcome.stop is not Stop.ENDED:
+        probe = subprocess.run([bwrap_path(), *_namespace_args(), "--ro-bind", "/", "/", "true"],
+                               capture_output=True, text=True)
+        raise SandboxUnavailable(f"the sandbox does not start on this machine ({outcome.stop.value}, exit "
+                                 f"{outcome.exit_code}; bwrap says: {probe.stderr.strip() or 'nothing'}). "
+                                 "Grading needs unprivileged user namespaces or root.")
+    return outcome.isolation
