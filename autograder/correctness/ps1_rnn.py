@@ -12,7 +12,6 @@ from autograder.correctness.recurrent import draw_params, recurrent_checks
 # ---------------------------------------------------------------- ps1_rnn: BPTT for a many-to-one RNN
 
 BPTT_SHAPES = [(1, 1, 1, 1, 1), (4, 3, 2, 5, 2), (6, 2, 3, 3, 1), (3, 1, 4, 2, 3), (10, 2, 2, 3, 2)]  # T N I H K
-BPTT_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_hy")
 
 
 def torch_many_to_one(x, y, h0, W_ih, W_hh, b_ih, b_hh, W_hy, b_hy) -> tuple[float, dict[str, np.ndarray]]:

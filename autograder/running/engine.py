@@ -1,8 +1,8 @@
 """Grade a batch of submissions: fresh sandboxes in parallel, every decision and the gradebook in this process.
 
-For each submission the grader draws a secret seed, asks every
-:class:`~autograder.correctness.cases.Check` for its cases (inputs and torch reference outputs), and
-sends only the inputs, each call with its own id, to a fresh sandbox (:mod:`autograder.running.sandbox`)
+The grader draws a secret seed per run, asks every :class:`~autograder.correctness.cases.Check` for its
+cases (inputs and torch reference outputs) once, and for each submission sends only the inputs, each
+call with a fresh id, to a fresh sandbox (:mod:`autograder.running.sandbox`)
 that runs the student's code. NumPy-only parts are decided in a sandbox where torch does not exist;
 parts that need torch in one where it does; a part without a rule where it first passes. The plain
 answers that come back are judged here, scores go into nbgrader's gradebook
@@ -18,6 +18,7 @@ import os
 import queue
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -291,6 +292,17 @@ class Engine:
         self.journal = Journal(self.state_dir / "journal.jsonl")
         self.kit = sandbox.write_kit(self.state_dir / "kit")
         self.isolation: dict | None = None  # what the first sandbox of this run reported
+        self.seed = secrets.randbits(63)  # one secret seed per run: no sandbox can pass anything to another
+        self._cases: dict[str, list[Case]] | None = None
+        self._cases_lock = threading.Lock()
+
+    def cases(self) -> dict[str, list[Case]]:
+        """Every check's cases for this run, drawn once from the run's secret seed."""
+        with self._cases_lock:
+            if self._cases is None:
+                rng = np.random.default_rng(self.seed)
+                self._cases = {cid: check.make_cases(rng) for cid, check in self.spec.checks.items()}
+            return self._cases
 
     # -- one submission
 
@@ -317,9 +329,8 @@ class Engine:
 
     def _grade(self, sub: Submission, slots: queue.Queue) -> StudentResult:
         t0 = time.monotonic()
-        seed = secrets.randbits(63)
         result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, problems=list(sub.problems),
-                               notes=list(sub.notes), seed=seed, source=str(sub.path or ""))
+                               notes=list(sub.notes), seed=self.seed, source=str(sub.path or ""))
         if not sub.gradable:
             result.outcomes = [Outcome(c.cell_id, 0.0, c.points, "not graded: " + "; ".join(sub.problems))
                                for c in self.spec.checks.values()]
@@ -328,8 +339,7 @@ class Engine:
         plan = build_plan(self.spec.source, sub.notebook, set(self.spec.checks))
         result.notes += [f"solution cell {gid} is missing from the notebook (deleted?)" for gid in plan.missing_cells]
         t = time.monotonic()
-        rng = np.random.default_rng(seed)
-        cases = {cid: check.make_cases(rng) for cid, check in self.spec.checks.items()}
+        cases = self.cases()
         result.timing["cases"] = time.monotonic() - t
         where = {cid: sandboxes(c.rule, c.needs_torch) for cid, c in self.spec.checks.items()}
         outcomes: dict[str, Outcome] = {}
@@ -400,9 +410,7 @@ class Engine:
             for fut in as_completed(futures):
                 sub = futures[fut]
                 result = fut.result()
-                t = time.monotonic()
                 self._store(sub, result)
-                result.timing["gradebook"] = time.monotonic() - t
                 results[sub.student] = result
                 if on_result:
                     on_result(result)
@@ -414,6 +422,7 @@ class Engine:
         """The single writer: gradebook first, journal second (a crash in between only regrades it)."""
         if any("not the student's doing" in p for p in result.problems):
             return  # the grader's fault: leave it for the next run
+        t0 = time.monotonic()
         before = previous_auto_scores(self.course, self.spec.name, self.spec.notebook, sub.student)
         scores = {o.cell_id: o.points for o in result.outcomes}
         failures = {o.cell_id: o.message for o in result.outcomes}
@@ -425,6 +434,7 @@ class Engine:
                     result.flags.append(f"{cell}: the gradebook held {old:g} (an earlier `nbgrader autograde`); "
                                         f"the sandboxed check gives {scores[cell]:g} "
                                         f"({failures[cell] or 'passed'}), which was written")
+        result.timing["gradebook"] = time.monotonic() - t0
         self.journal.record(self._key(sub), result)
 
 

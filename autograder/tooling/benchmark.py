@@ -4,12 +4,16 @@ Makes ``N`` synthetic ``ps3_lstm`` submissions (correct, correct but written dif
 known way, broken), grades them with stock ``nbgrader autograde`` and with ``autograder`` in two copies
 of one scratch course, checks that both give every (honest) submission the same score, and prints
 submissions per second for both and their ratio. Wall-clock times include each command's start-up.
+It also prints where the ``autograder``'s time goes per submission (start-up of the command, sandbox
+process start, student cells, calls, drawing the cases, judging, gradebook write; from the journal) and,
+with ``--steady N``, the command's rate on N submissions alone, where start-up no longer counts.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import re
 import shutil
@@ -111,53 +115,107 @@ def auto_scores(course: Path, assignment: str = "ps3_lstm") -> dict[str, float]:
                 for s in gb.find_assignment(assignment).submissions}
 
 
-def run_benchmark(n: int, workdir: Path, workers: int | None = None) -> dict:
-    """Grade ``n`` submissions both ways; returns timings, rates, ratio and any disagreements."""
-    stock, ours = workdir / "stock", workdir / "ours"
-    make_course(stock)
-    shutil.copytree(stock, ours)
-    subs = workdir / "submissions"
+PHASES = ("start", "cells", "calls", "cases", "judging", "gradebook")  # StudentResult.timing keys
+
+
+def write_mix(course: Path, folders: list[Path], n: int) -> dict[str, str]:
+    """``n`` synthetic submissions (the :data:`MIX`, in turn) written into every folder; student -> kind."""
     kinds = {}
     for i in range(n):
         kind = MIX[i % len(MIX)]
         solved, answers = KINDS[kind]
         student = f"s{i:03d}_{kind}"
         kinds[student] = kind
-        nb = student_notebook(stock, answers=answers, solved=solved)
-        write_submission(subs, student, nb)
-        write_submission(stock / "nbgrader_work" / "submitted", student, nb)
-    env = nbgrader_env()
-    t0 = time.perf_counter()
-    subprocess.run([str(BIN / "nbgrader"), "autograde", "ps3_lstm", "--log-level=ERROR"], cwd=stock, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t_stock = time.perf_counter() - t0
-    cmd = [str(BIN / "autograder"), "ps3_lstm", str(subs), "--course", str(ours), "--quiet"]
+        nb = student_notebook(course, answers=answers, solved=solved)
+        for folder in folders:
+            write_submission(folder, student, nb)
+    return kinds
+
+
+def run_ours(course: Path, subs: Path, workers: int | None) -> float:
+    """Wall seconds of one ``autograder`` run, its start-up included."""
+    cmd = [str(BIN / "autograder"), "ps3_lstm", str(subs), "--course", str(course), "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ours, env=env, check=True, stdout=subprocess.DEVNULL)
-    t_ours = time.perf_counter() - t0
+    subprocess.run(cmd, cwd=course, env=nbgrader_env(), check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def phase_seconds(course: Path) -> tuple[dict[str, float], float]:
+    """Total seconds per phase over the journal's submissions, and the wall seconds spent inside the
+    per-submission work (the sum of every submission's own time)."""
+    journal = course / "nbgrader_work" / "autograder" / "ps3_lstm" / "journal.jsonl"
+    totals = dict.fromkeys(PHASES, 0.0)
+    inside = 0.0
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        result = json.loads(line)["result"]
+        inside += result.get("seconds", 0.0)
+        for phase in PHASES:
+            totals[phase] += result.get("timing", {}).get(phase, 0.0)
+    return totals, inside
+
+
+def run_benchmark(n: int, workdir: Path, workers: int | None = None) -> dict:
+    """Grade ``n`` submissions both ways; returns timings, rates, ratio, phases and any disagreements."""
+    stock, ours = workdir / "stock", workdir / "ours"
+    make_course(stock)
+    shutil.copytree(stock, ours)
+    subs = workdir / "submissions"
+    kinds = write_mix(stock, [subs, stock / "nbgrader_work" / "submitted"], n)
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "nbgrader"), "autograde", "ps3_lstm", "--log-level=ERROR"], cwd=stock,
+                   env=nbgrader_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t_stock = time.perf_counter() - t0
+    t_ours = run_ours(ours, subs, workers)
     s_stock, s_ours = auto_scores(stock), auto_scores(ours)
     disagree = {s: (s_stock.get(s), s_ours.get(s)) for s in kinds if s_stock.get(s) != s_ours.get(s)}
+    phases, _ = phase_seconds(ours)
     return {"n": n, "stock_s": t_stock, "ours_s": t_ours, "stock_rate": n / t_stock, "ours_rate": n / t_ours,
-            "ratio": t_stock / t_ours, "disagree": disagree, "scores": s_ours, "kinds": kinds}
+            "ratio": t_stock / t_ours, "disagree": disagree, "scores": s_ours, "kinds": kinds, "phases": phases}
+
+
+def run_steady(n: int, workdir: Path, workers: int | None = None) -> dict:
+    """The command alone on ``n`` submissions: overall rate and the rate without its start-up."""
+    course = make_course(workdir / "steady")
+    subs = workdir / "steady-submissions"
+    write_mix(course, [subs], n)
+    wall = run_ours(course, subs, workers)
+    phases, _ = phase_seconds(course)
+    return {"n": n, "wall": wall, "rate": n / wall, "phases": phases}
+
+
+def print_phases(phases: dict[str, float], n: int, wall: float) -> None:
+    per = {k: 1000 * v / n for k, v in phases.items()}
+    print("  per submission (ms, summed over parallel workers): " + ", ".join(f"{k} {v:.0f}" for k, v in per.items())
+          + f"; wall per submission {1000 * wall / n:.0f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.tooling.benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="number of synthetic submissions (default 40)")
     parser.add_argument("--workers", type=int, default=None, help="autograder workers (default: all cores)")
+    parser.add_argument("--steady", type=int, default=0, metavar="N",
+                        help="also grade N submissions with the command alone (steady-state rate)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.keep or Path(tmp)
         r = run_benchmark(args.n, workdir, args.workers)
+        steady = run_steady(args.steady, workdir, args.workers) if args.steady else None
     mix = {k: list(r["kinds"].values()).count(k) for k in KINDS}
     print(f"ps3_lstm, N={r['n']} submissions ({', '.join(f'{v} {k}' for k, v in mix.items() if v)}), "
           f"{os.cpu_count()} cores")
     print(f"stock nbgrader autograde: {r['stock_s']:7.1f} s  {r['stock_rate']:6.2f} submissions/s")
     print(f"autograder              : {r['ours_s']:7.1f} s  {r['ours_rate']:6.2f} submissions/s")
     print(f"speed-up: {r['ratio']:.1f}x")
+    start_up = r["ours_s"] - sum(r["phases"].values()) / (args.workers or os.cpu_count() or 1)
+    print(f"autograder phases, N={r['n']} (command start-up and waiting about {max(start_up, 0):.1f} s of the wall):")
+    print_phases(r["phases"], r["n"], r["ours_s"])
+    if steady:
+        print(f"steady state, autograder alone, N={steady['n']}: {steady['wall']:7.1f} s  {steady['rate']:6.2f} "
+              "submissions/s")
+        print_phases(steady["phases"], steady["n"], steady["wall"])
     if r["disagree"]:
         print(f"scores DISAGREE on {len(r['disagree'])} submissions: {r['disagree']}")
         return 1

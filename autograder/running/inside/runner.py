@@ -125,7 +125,27 @@ def _missing_module(err: BaseException) -> str | None:
     return None
 
 
-def run_cell(step: CodeStep, ns: dict, unavailable: set[str]) -> CellDone:
+class TorchAttempts:
+    """A last import finder that notes every attempt to import torch where it does not exist, even one that
+    the student's code catches (``try: import torch``). The grader uses it only to decide whether a part
+    without a rule is worth trying again where torch exists; switching it off can only cost that retry."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname.split(".")[0] == "torch":
+            self.seen = True
+
+
+def _bound_names(stmt: ast.Import | ast.ImportFrom, missing: str) -> dict[str, str]:
+    """The names an import statement would have bound, each mapped to the missing module."""
+    if isinstance(stmt, ast.Import):
+        return {(a.asname or a.name).split(".")[0]: missing for a in stmt.names}
+    return {a.asname or a.name: missing for a in stmt.names}
+
+
+def run_cell(step: CodeStep, ns: dict, unavailable: dict[str, str], attempts: TorchAttempts) -> CellDone:
     """Run a cell statement by statement, as Python would, except that an import of a module that does
     not exist here is skipped (and noted) instead of ending the cell: a NumPy part's own cell may well
     import torch for a self-check, and that costs nothing unless the graded function needs torch."""
@@ -141,23 +161,28 @@ def run_cell(step: CodeStep, ns: dict, unavailable: set[str]) -> CellDone:
                 if missing is None or not isinstance(stmt, ast.Import | ast.ImportFrom):
                     raise
                 skipped.append(missing)
-                unavailable.add(missing.split(".")[0])
+                unavailable.update(_bound_names(stmt, missing.split(".")[0]))
     except BaseException as err:  # noqa: B036 - student code may raise anything, SystemExit included
-        return CellDone(step.cell, False, _describe(err), tuple(skipped))
-    return CellDone(step.cell, True, "", tuple(skipped))
+        return CellDone(step.cell, False, _describe(err), _tried(skipped, attempts))
+    return CellDone(step.cell, True, "", _tried(skipped, attempts))
 
 
-def _failure(call: CallRequest, err: BaseException, unavailable: set[str]) -> Answer:
+def _tried(skipped: list[str], attempts: TorchAttempts) -> tuple[str, ...]:
+    return tuple(skipped) + (("torch",) if attempts.seen and "torch" not in skipped else ())
+
+
+def _failure(call: CallRequest, err: BaseException, unavailable: dict[str, str]) -> Answer:
+    """An answer for a call that raised; a name whose import was skipped means the module is unavailable."""
     missing = _missing_module(err)
     if missing is None and isinstance(err, NameError) and getattr(err, "name", None) in unavailable:
-        missing = err.name
+        missing = unavailable[err.name]
     if missing is not None:
         return Answer(call.id, False, None, missing, ErrorKind.UNAVAILABLE)
     kind = ErrorKind.TIMEOUT if isinstance(err, StepTimeout) else ErrorKind.RAISED
     return Answer(call.id, False, None, _describe(err), kind)
 
 
-def make_call(call: CallRequest, ns: dict, unavailable: set[str]) -> Answer:
+def make_call(call: CallRequest, ns: dict, unavailable: dict[str, str]) -> Answer:
     if call.target.startswith("probe:"):
         from . import probes
 
@@ -208,8 +233,8 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise StepTimeout
 
 
-def run_steps(job: Job, ns: dict, emit: Emitter) -> None:
-    unavailable: set[str] = set()
+def run_steps(job: Job, ns: dict, emit: Emitter, attempts: TorchAttempts) -> None:
+    unavailable: dict[str, str] = {}  # names whose import was skipped -> the module that does not exist here
     timed_out: set[str] = set()  # one endless function costs one step budget, not one per part
     for index, step in enumerate(job.steps):
         emit(Begin(index))
@@ -219,7 +244,7 @@ def run_steps(job: Job, ns: dict, emit: Emitter) -> None:
         done = CellDone(step.cell, False, "timed out")
         try:
             if isinstance(step, CodeStep):
-                done = run_cell(step, ns, unavailable)
+                done = run_cell(step, ns, unavailable, attempts)
             else:
                 missing = [n for n in step.names if n not in ns]
                 for call in step.calls:
@@ -269,7 +294,10 @@ def main() -> None:
     emit(Ready(isolation))
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGPROF, _alarm)
+    attempts = TorchAttempts()
+    if "torch" not in sys.modules:
+        sys.meta_path.append(attempts)
     ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
-    run_steps(job, ns, emit)
+    run_steps(job, ns, emit, attempts)
     emit(End())
     os._exit(ExitCode.OK)
