@@ -1,12 +1,11 @@
-"""The grading engine's parts: wire format, protocol, intake, plan, journal/resume (the sandbox: test_sandbox.py)."""
+"""The grading engine's parts: wire format, protocol, plan, journal/resume (sandbox: test_sandbox.py; intake:
+test_intake.py and test_fuzz.py)."""
 
 from __future__ import annotations
 
 import io
 import pickle
 import struct
-import zipfile
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -15,7 +14,6 @@ from engine_course import make_course, student_notebook, write_submission
 
 from autograder.running.inside import wire
 from autograder.running.inside.protocol import Answer, CallsStep, CodeStep, ErrorKind, decode_event, encode_event
-from autograder.running.intake import IntakeError, collect, read_notebook, safe_student_id
 from autograder.running.plan import build_plan
 from autograder.running.sandbox import Limits
 
@@ -78,63 +76,6 @@ def test_events_round_trip_and_forged_ones_decode_to_none():
                    {"type": "answer", "id": "x", "ok": "yes"}, {"type": "answer", "id": "x", "ok": True, "kind": "?"},
                    {"type": "begin", "step": "0"}, {"type": "cell", "cell": "c", "ok": 1}, {"type": "nope"}):
         assert decode_event(forged) is None, forged
-
-
-# ------------------------------------------------------------------------------------------ intake
-
-
-def _nb(tmp: Path, rel: str) -> Path:
-    path = tmp / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
-    return path
-
-
-def test_intake_reads_both_layouts_and_wrapped_zips(tmp_path):
-    src = tmp_path / "src"
-    _nb(src, "alice/ps3_lstm/ps3_lstm.ipynb")
-    _nb(src, "bob_12345_ps3_lstm.ipynb")
-    subs = {s.student: s for s in collect(src, "ps3_lstm", "ps3_lstm", tmp_path / "u1")}
-    assert set(subs) == {"alice", "bob"} and all(s.gradable for s in subs.values())
-    archive = tmp_path / "download.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.write(src / "alice/ps3_lstm/ps3_lstm.ipynb", "submissions/alice/ps3_lstm/ps3_lstm.ipynb")
-        z.write(src / "bob_12345_ps3_lstm.ipynb", "submissions/bob_12345_ps3_lstm.ipynb")
-        z.writestr("submissions/../../evil.ipynb", "{}")
-        z.writestr("__MACOSX/._alice", "junk")
-    subs = {s.student: s for s in collect(archive, "ps3_lstm", "ps3_lstm", tmp_path / "u2")}
-    assert set(subs) == {"alice", "bob"}
-    assert not (tmp_path / "evil.ipynb").exists()
-
-
-def test_intake_whole_run_errors_are_clear(tmp_path):
-    empty = tmp_path / "empty.zip"
-    zipfile.ZipFile(empty, "w").close()
-    with pytest.raises(IntakeError, match="empty zip"):
-        collect(empty, "ps3_lstm", "ps3_lstm", tmp_path / "u")
-    (bad := tmp_path / "bad.zip").write_bytes(b"not a zip")
-    with pytest.raises(IntakeError, match="not a valid zip"):
-        collect(bad, "ps3_lstm", "ps3_lstm", tmp_path / "u")
-    (tmp_path / "nothing").mkdir()
-    with pytest.raises(IntakeError, match="no submissions found"):
-        collect(tmp_path / "nothing", "ps3_lstm", "ps3_lstm", tmp_path / "u")
-    with pytest.raises(IntakeError, match="does not exist"):
-        collect(tmp_path / "nope", "ps3_lstm", "ps3_lstm", tmp_path / "u")
-
-
-def test_read_notebook_messages(tmp_path):
-    (p := tmp_path / "t.ipynb").write_text('{"cells": [')
-    assert "JSON error at line 1" in read_notebook(p).problem
-    p.write_text("")
-    assert "empty" in read_notebook(p).problem
-    p.write_text('{"a": 1}')
-    assert "not a Jupyter notebook" in read_notebook(p).problem
-
-
-def test_student_ids_are_safe_and_stable():
-    assert safe_student_id("alice") == ("alice", None)
-    weird, note = safe_student_id("caf\udce9 ../x")
-    assert "/" not in weird and note and weird == safe_student_id("caf\udce9 ../x")[0]
 
 
 # ------------------------------------------------------------------------------------------ plan

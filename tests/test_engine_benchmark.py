@@ -3,7 +3,6 @@
 The speed figures themselves are printed by `python -m autograder.tooling.benchmark --n 40`, not asserted here.
 """
 
-import pytest
 from engine_course import REPO
 
 from autograder.tooling.benchmark import MIX, run_benchmark
@@ -28,8 +27,8 @@ def test_a_cheat_that_fools_stock_nbgrader_is_corrected_and_flagged(tmp_path):
 
     from engine_course import make_course, nbgrader_env, student_notebook, write_submission
 
-    from autograder.tooling.benchmark import BIN, auto_scores
     from autograder.cli import main as autograder_main
+    from autograder.tooling.benchmark import BIN, auto_scores
 
     spec = importlib.util.spec_from_file_location("cheat", REPO / "tests/fixtures/redteam/rebind_test_helpers.py")
     cheat = importlib.util.module_from_spec(spec)

@@ -39,6 +39,7 @@ MAX_NOTEBOOK_MB = 200
 LARGE_NOTEBOOK_MB = 20  # above this a notebook is graded with a note: its outputs are the likely cause
 MAX_ZIP_TOTAL_MB = 4096
 MAX_CELLS = 10_000  # released notebooks hold about a hundred
+MAX_NAME_BYTES = 255  # the longest file name most filesystems accept
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".git"}
 NOTEBOOK_SUFFIX = ".ipynb"
 CELL_TYPES = ("code", "markdown", "raw")
@@ -290,22 +291,12 @@ def extract_zip(zip_path: Path, dest: Path) -> dict[Path, str]:
             parts = _member_parts(info)
             if parts is None:
                 continue
-            target = dest.joinpath(*parts)
-            if not target.name.endswith(NOTEBOOK_SUFFIX):
+            target = dest.joinpath(*map(_fitted, parts))
+            if target.name.endswith(NOTEBOOK_SUFFIX):
+                budget -= _unpack_notebook(archive, info, target, budget, refused)
+            else:
                 with contextlib.suppress(OSError):
                     target.parent.mkdir(parents=True, exist_ok=True)
-                continue
-            try:
-                budget -= _unpack(archive, info, target, budget)
-                refused.pop(target, None)  # a later member of the same name replaced a refused one
-            except _Unusable as why:
-                refused[target] = str(why)
-            except Exception as err:  # a corrupt member: zipfile, zlib, bz2 and lzma each raise their own
-                refused[target] = (f"{_shown('/'.join(parts))} could not be unpacked from the zip ({_why(err)}): "
-                                   "download the zip again, or ask the student to resubmit")
-            if target in refused:
-                with contextlib.suppress(OSError):
-                    target.write_bytes(b"")
     return refused
 
 
@@ -338,8 +329,37 @@ def _member_parts(info: zipfile.ZipInfo) -> list[str] | None:
     return parts
 
 
-def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
-    """Write one notebook member to ``target``; returns the bytes written, at most the limits."""
+def _fitted(name: str) -> str:
+    """``name``, or when it is too long for the filesystem, its start and a hash of the rest (a flat LMS name
+    keeps its student and ``.ipynb``)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= MAX_NAME_BYTES:
+        return name
+    suffix = NOTEBOOK_SUFFIX if name.endswith(NOTEBOOK_SUFFIX) else ""
+    return f"{raw[:200].decode('utf-8', 'surrogateescape')}~{hashlib.sha256(raw).hexdigest()[:12]}{suffix}"
+
+
+def _unpack_notebook(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int,
+                     refused: dict[Path, str]) -> int:
+    """Write one notebook member to ``target`` and return the bytes written; or leave an empty file there,
+    say why in ``refused`` and return 0."""
+    try:
+        written = _write_member(archive, info, target, budget)
+    except _Unusable as why:
+        refused[target] = str(why)
+    except Exception as err:  # a corrupt member: zipfile, zlib, bz2 and lzma each raise their own
+        refused[target] = (f"{_shown(_zip_member_name(info))} could not be unpacked from the zip ({_why(err)}): "
+                           "download the zip again, or ask the student to resubmit")
+    else:
+        refused.pop(target, None)  # a later member of the same name replaced a refused one
+        return written
+    with contextlib.suppress(OSError):
+        target.write_bytes(b"")
+    return 0
+
+
+def _write_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Write one member to ``target``; the bytes written, at most the limits."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if stat.S_ISLNK(info.external_attr >> 16):
         raise _Unusable(f"{_shown(target.name)} is a link in the zip, not a notebook file: submit the notebook itself")
