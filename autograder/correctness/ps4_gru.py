@@ -37,7 +37,7 @@ def gru_recurrence(x, h0, W_ih, W_hh, b_ih, b_hh, batch_first: bool, reset_after
     b_hr, b_hz, b_hn = b_hh.chunk(3)
     h = h0[0]
     outputs = []
-    for x_t in x.transpose(0, 1) if batch_first else x:
+    for x_t in x.transpose(0, 1) if batch_first else x:  # time-major steps
         x_r, x_z, x_n = (x_t @ W_ih.T + b_ih).chunk(3, dim=1)
         r = torch.sigmoid(x_r + h @ W_hr.T + b_hr)
         z = torch.sigmoid(x_z + h @ W_hz.T + b_hz)
@@ -82,13 +82,15 @@ def reference_gru_module(I: int, H: int, batch_first: bool, reset_after: bool, s
     return module_outputs_and_grads(module, x, h0, d_output, d_h_n)
 
 
-def module_case(args: tuple, label: str) -> Case:
-    """A call of ``probes.gru_module`` on the student's ``MyGRU`` with ``args``, expected from
-    :func:`reference_gru_module`; the label names the sizes, dtype, ``batch_first`` and ``reset_after``."""
+def module_case(args: tuple, kind: str = "") -> Case:
+    """A call of ``probes.gru_module`` on the student's ``MyGRU`` with ``args`` (those of
+    :func:`reference_gru_module`, which gives the expected result), labelled ``kind`` (e.g. ``"visible"``)
+    then the sizes, dtype, ``batch_first`` and ``reset_after``."""
     I, H, batch_first, reset_after, state_dict, x = args[:6]
     T, N = (x.shape[1], x.shape[0]) if batch_first else x.shape[:2]
+    label = f"T={T} N={N} I={I} H={H} {x.dtype} batch_first={batch_first} reset_after={reset_after}"
     return Case(Call("probe:gru_module", ("MyGRU", *args)), reference_gru_module(*args),
-                f"{label}T={T} N={N} I={I} H={H} {x.dtype} batch_first={batch_first} reset_after={reset_after}")
+                f"{kind} {label}" if kind else label)
 
 
 def gru_module_cases(rng: np.random.Generator, backward: bool) -> list[Case]:
@@ -103,7 +105,7 @@ def gru_module_cases(rng: np.random.Generator, backward: bool) -> list[Case]:
                 h0 = rng.standard_normal((1, N, H))
                 d_output = rng.standard_normal(x.shape[:2] + (H,)) if backward else None
                 d_h_n = rng.standard_normal((1, N, H)) if backward else None
-                cases.append(module_case((I, H, batch_first, reset_after, state_dict, x, h0, d_output, d_h_n), ""))
+                cases.append(module_case((I, H, batch_first, reset_after, state_dict, x, h0, d_output, d_h_n)))
     return cases
 
 
@@ -114,13 +116,13 @@ def gru_module_visible_cases(rng: np.random.Generator) -> list[Case]:
     import torch
 
     cases = []
-    for seed, label in [(0, "visible "), (int(rng.integers(1, 2**31)), "fresh values, visible sizes ")]:
+    for seed, kind in [(0, "visible"), (int(rng.integers(1, 2**31)), "fresh values, visible sizes")]:
         torch.manual_seed(seed)
         reference = torch.nn.GRU(2, 4)
         x, h0 = torch.randn(5, 3, 2), torch.randn(1, 3, 4)
         state_dict = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
         for reset_after in (True, False):
-            cases.append(module_case((2, 4, False, reset_after, state_dict, x.numpy(), h0.numpy(), None, None), label))
+            cases.append(module_case((2, 4, False, reset_after, state_dict, x.numpy(), h0.numpy(), None, None), kind))
     return cases
 
 

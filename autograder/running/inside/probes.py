@@ -1,6 +1,6 @@
 """Functions run *inside* the student's process, with the student's namespace, returning plain data.
 
-A :class:`~autograder.checks.Call` with ``target="probe:<name>"`` runs ``<name>(namespace, *args,
+A :class:`~autograder.correctness.cases.Call` with ``target="probe:<name>"`` runs ``<name>(namespace, *args,
 **kwargs)`` from this module. Probes only gather facts (an answer variable, a trained model's loss,
 a module's outputs and gradients); every decision is made by the check's judge in the grader.
 Results are plain data: NumPy arrays, Python scalars and strings, tuples/lists/dicts of them.
@@ -11,35 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def plain(value: object) -> object:
-    """``value`` as plain data: tensors and ``torch.Size`` become arrays and tuples, NumPy scalars Python ones."""
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, tuple) or type(value).__name__ == "Size":
-        return tuple(plain(v) for v in value)
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str | np.ndarray):
-        return value
-    raise TypeError(f"expected numbers, strings, arrays or tuples/lists/dicts of them; got {type(value).__name__}")
-
-
 def value(namespace: dict, name: str) -> object:
-    """The student's answer variable ``name``, as plain data."""
+    """The student's answer variable ``name`` (the runner turns it into plain data)."""
     if name not in namespace:
         raise NameError(f"{name} is not defined; run the cell that sets it")
-    return plain(namespace[name])
-
-
-def forbidden_uses(namespace: dict, assignment: str, cell_id: str) -> list[str]:
-    """The findings of :func:`autograder.checks.forbidden_uses` for one check, in this namespace."""
-    from autograder import checks
-
-    return checks.forbidden_uses(checks.get_check(assignment, cell_id), namespace)
+    return namespace[name]
 
 
 def gru_module(namespace: dict, class_name: str, I: int, H: int, batch_first: bool, reset_after: bool,
@@ -126,19 +102,18 @@ def _future_change(model, ids, logits, t: int, V: int) -> float:
     return float((model(changed[None])[0, :t + 1] - logits[:t + 1]).abs().max())
 
 
-def _memory_change(model, ids, distance: int, V: int) -> float:
-    """The largest change of the last logits between two sequences that differ only ``distance`` or more
-    steps before the end: two different beginnings of ``ids`` (``distance // 2`` characters each), then
-    ``distance`` repetitions of one character; the largest over every character of the vocabulary.
+def _memory_change(model, ids, distance: int, V: int, beginnings: int = 4) -> float:
+    """The largest change of the last logits between sequences that differ only ``distance`` or more steps
+    before the end: each of the first ``beginnings`` stretches of ``distance // 2`` characters of ``ids``,
+    then ``distance`` repetitions of one character; the largest over every character of the vocabulary.
 
     A repeated character keeps a trained recurrent state away from the resets it learned at sentence
-    ends, so the beginning stays visible; a fixed window of fewer than ``distance`` characters sees two
-    identical inputs."""
+    ends, so the beginning stays visible; a fixed window of fewer than ``distance`` characters sees the
+    same input after every beginning."""
     import torch
 
     half = distance // 2
-    beginnings = (ids[:half], ids[half:2 * half])
-    rows = [torch.cat([beginning, torch.full((distance,), c, device=ids.device)])
-            for c in range(V) for beginning in beginnings]
-    last = model(torch.stack(rows))[:, -1]
-    return float((last[0::2] - last[1::2]).abs().max())
+    starts = ids[:beginnings * half].reshape(beginnings, half)
+    rows = [torch.cat([start, torch.full((distance,), c, device=ids.device)]) for c in range(V) for start in starts]
+    last = model(torch.stack(rows))[:, -1].reshape(V, beginnings, -1)  # (repeated character, beginning, logit)
+    return float((last.amax(dim=1) - last.amin(dim=1)).max())
