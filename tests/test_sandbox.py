@@ -31,13 +31,27 @@ def kit(tmp_path_factory) -> Path:
     return sandbox.write_kit(tmp_path_factory.mktemp("kit"))
 
 
-def run(kit: Path, cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
-        limits: Limits = FAST) -> sandbox.Run:
-    """Run ``cells`` then one calls step: ``calls`` maps a call id to ``(target, *args)``."""
+def job(cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
+        limits: Limits = FAST) -> sandbox.Job:
+    """``cells`` then one calls step: ``calls`` maps a call id to ``(target, *args)``."""
     steps: list = [CodeStep(f"c{i}", src) for i, src in enumerate(cells)]
     if calls:
         steps.append(CallsStep("test", (), tuple(CallRequest(i, t, tuple(a)) for i, (t, *a) in calls.items())))
-    return sandbox.run(kind, sandbox.make_job(kind, tuple(steps), limits, 0), limits, kit)
+    return sandbox.make_job(kind, tuple(steps), limits, 0)
+
+
+def run(kit: Path, cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
+        limits: Limits = FAST) -> sandbox.Run:
+    """One run in a sandbox of its own."""
+    return sandbox.run(kind, job(cells, calls, kind, limits), limits, kit)
+
+
+@pytest.fixture
+def slot(kit):
+    """A warm slot that serves several submissions in turn, as in a grading run."""
+    warm = sandbox.Slot(Sandbox.NUMPY, FAST, kit)
+    yield warm
+    warm.stop()
 
 
 def value(result: sandbox.Run, call_id: str):
@@ -116,28 +130,46 @@ def test_memory_limit_and_unprivileged_uid(kit):
         assert value(result, "1") == SANDBOX_UID_BASE
 
 
-def test_writable_places_are_private_and_vanish(kit):
+SHM = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+
+
+def test_writable_places_are_private_and_vanish(slot):
+    """The next submission in the same slot finds nothing the previous one planted: files or SysV memory."""
     marker = f"planted-{os.getpid()}-{time.monotonic_ns()}"
     plant = ("import os\n"
              f"for d in ('/tmp', '/var/tmp', '/dev/shm', os.path.expanduser('~'), os.getcwd()):\n"
-             f"    open(os.path.join(d, {marker!r}), 'w').write('def lstm_cell(): ...')\n")
-    first = run(kit, [plant])
+             f"    open(os.path.join(d, {marker!r}), 'w').write('def lstm_cell(): ...')\n"
+             + SHM + "segment = libc.shmget(4242, 4096, 0o1666)\n")  # IPC_CREAT | 0666
+    first = slot.run(job([plant], {"1": ("probe:value", "segment")}))
     assert first.cells["c0"].ok, first.cells["c0"]
+    assert value(first, "1") >= 0
     look = (f"import os, glob\nfound = [d for d in ('/tmp', '/var/tmp', '/dev/shm', os.path.expanduser('~'), "
-            f"os.getcwd()) if os.path.exists(os.path.join(d, {marker!r}))]\n")
-    second = run(kit, [look], {"1": ("probe:value", "found")})
+            f"os.getcwd()) if os.path.exists(os.path.join(d, {marker!r}))]\n" + SHM
+            + "segment = libc.shmget(4242, 4096, 0o666)\n")
+    second = slot.run(job([look], {"1": ("probe:value", "found"), "2": ("probe:value", "segment")}))
     assert value(second, "1") == []
+    assert value(second, "2") == -1  # no such segment: a new IPC namespace
     for place in ("/tmp", "/var/tmp", "/dev/shm"):  # and nothing was left on the machine
         assert not (Path(place) / marker).exists()
 
 
-def test_a_new_process_per_submission_holds_no_earlier_data(kit):
-    secret = f"previous_student_{time.monotonic_ns()}"
-    run(kit, [f"def lstm_cell():\n    return '{secret}'"])
-    probe = (f"import gc\nhits = sum(1 for o in gc.get_objects() if isinstance(o, str) and {secret[:20]!r} in o "
-             "and o.count('_') < 5)\n")
-    result = run(kit, [probe], {"1": ("probe:value", "hits")})
-    assert value(result, "1") == 0
+def test_a_new_process_per_submission_holds_no_earlier_data(slot):
+    """Children are forked from a process that never read a job: the previous student's code is not in memory.
+    The same probe run in the first student's own process finds it, so the probe can see what it looks for."""
+    digits = str(time.monotonic_ns())
+    previous = f"def lstm_cell():\n    return 'previous_student_{digits}'"
+    probe = ("import gc\n"
+             f"target = ''.join(['previous', '_student_', {digits!r}])\n"  # built at run time: no constant
+             "def mentions(o):\n"
+             "    items = list(o.values()) if isinstance(o, dict) else o if isinstance(o, list | tuple) else \\\n"
+             "        o.__code__.co_consts if hasattr(o, '__code__') else ()\n"
+             "    return any(isinstance(i, str) and target in i and i is not target for i in items)\n"
+             "hits = sum(1 for o in gc.get_objects() if mentions(o))\n")
+    same = slot.run(job([previous, probe], {"1": ("probe:value", "hits")}))
+    assert value(same, "1") > 0
+    slot.run(job([previous]))
+    later = slot.run(job([probe], {"1": ("probe:value", "hits")}))
+    assert value(later, "1") == 0
 
 
 def test_files_larger_than_the_limit_cannot_be_written(kit):
@@ -182,6 +214,16 @@ def test_a_sleeper_loses_its_step_not_the_class_time(kit):
                      "    signal.signal(s, signal.SIG_IGN)\ntime.sleep(600)", "y = 1"], limits=limits)
     assert rude.stop is Stop.STEP_TIMEOUT and rude.stopped_in == "c0"
     assert time.monotonic() - t0 < 20
+
+
+def test_a_killed_run_leaves_the_next_submission_a_new_sandbox(slot):
+    limits = Limits(timeout=60, step_timeout=1, memory_mb=512)
+    rude = "import signal\nfor s in (signal.SIGALRM, signal.SIGPROF):\n    signal.signal(s, signal.SIG_IGN)\n" \
+           "while True:\n    pass"
+    first = slot.run(job([rude], limits=limits))
+    assert first.stop is Stop.STEP_TIMEOUT and slot.proc is None
+    second = slot.run(job(["x = 41 + 1"], {"1": ("probe:value", "x")}))
+    assert second.stop is Stop.ENDED and value(second, "1") == 42
 
 
 def test_nothing_the_student_starts_survives(kit):

@@ -258,6 +258,23 @@ class RunSummary:
     seconds: float
 
 
+class _Worker:
+    """One grading slot: its index (the sandbox uid) and its warm sandboxes, one per kind, started on demand."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.slots: dict[Sandbox, sandbox.Slot] = {}
+
+    def slot(self, kind: Sandbox, limits: Limits, kit: Path) -> sandbox.Slot:
+        if kind not in self.slots:
+            self.slots[kind] = sandbox.Slot(kind, limits, kit)
+        return self.slots[kind]
+
+    def stop(self) -> None:
+        for slot in self.slots.values():
+            slot.stop()
+
+
 @dataclass
 class _Asked:
     """The calls of one check in one sandbox run: ids in case order."""
@@ -309,12 +326,12 @@ class Engine:
     def _key(self, sub: Submission) -> str:
         return f"{self.spec.fingerprint()}:{sub.digest}"
 
-    def _run_sandbox(self, kind: Sandbox, plan: Plan, todo: dict[str, list[Case]], slot: int, result: StudentResult
-                     ) -> tuple[Run, dict[str, _Asked]]:
+    def _run_sandbox(self, kind: Sandbox, plan: Plan, todo: dict[str, list[Case]], worker: _Worker,
+                     result: StudentResult) -> tuple[Run, dict[str, _Asked]]:
         asked = {cid: _Asked(self.spec.checks[cid], cases, [secrets.token_hex(8) for _ in cases])
                  for cid, cases in todo.items()}
-        job = sandbox.make_job(kind, _with_calls(plan, asked), self.limits, slot)
-        run = sandbox.run(kind, job, self.limits, self.kit)
+        job = sandbox.make_job(kind, _with_calls(plan, asked), self.limits, worker.index)
+        run = worker.slot(kind, self.limits, self.kit).run(job)
         if self.isolation is None and run.isolation:
             self.isolation = run.isolation
         for phase, seconds in run.seconds.items():
@@ -327,7 +344,7 @@ class Engine:
                                 f"first answer to each of the grader's calls counts): {run.ignored[0]}")
         return run, asked
 
-    def _grade(self, sub: Submission, slots: queue.Queue) -> StudentResult:
+    def _grade(self, sub: Submission, workers: queue.Queue) -> StudentResult:
         t0 = time.monotonic()
         result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, problems=list(sub.problems),
                                notes=list(sub.notes), seed=self.seed, source=str(sub.path or ""))
@@ -344,7 +361,7 @@ class Engine:
         where = {cid: sandboxes(c.rule, c.needs_torch) for cid, c in self.spec.checks.items()}
         outcomes: dict[str, Outcome] = {}
         unavailable: set[str] = set()  # modules the notebook tried to import that the NumPy sandbox lacks
-        slot = slots.get()
+        worker = workers.get()
         try:
             for kind in (Sandbox.NUMPY, Sandbox.TORCH):
                 todo = {cid: cases[cid] for cid, kinds in where.items()
@@ -353,7 +370,7 @@ class Engine:
                     todo = {cid: c for cid, c in todo.items() if where[cid][0] is Sandbox.TORCH}
                 if not todo:
                     continue
-                run, asked = self._run_sandbox(kind, plan, todo, slot, result)
+                run, asked = self._run_sandbox(kind, plan, todo, worker, result)
                 if run.stop is Stop.SETUP_FAILED:
                     result.problems.append(stop_reason(run, self.limits))
                     return result
@@ -364,7 +381,7 @@ class Engine:
                                                 self.limits, unavailable)
                 result.timing["judging"] = result.timing.get("judging", 0.0) + time.monotonic() - t
         finally:
-            slots.put(slot)
+            workers.put(worker)
         result.outcomes = [outcomes.get(cid) or Outcome(cid, 0.0, c.points, f"{cid}: not graded")
                            for cid, c in self.spec.checks.items()]
         result.flags += [o.message for o in result.outcomes if o.message and "scored 0 because" in o.message]
@@ -402,19 +419,24 @@ class Engine:
                 todo.append(sub)
         progress = Progress(len(todo), f"grading {self.spec.name}", self.progress)
         n = min(self.n_workers, max(1, len(todo)))
-        slots: queue.Queue = queue.Queue()
-        for slot in range(n):
-            slots.put(slot)
-        with ThreadPoolExecutor(n) as ex:
-            futures = {ex.submit(self._grade, sub, slots): sub for sub in todo}
-            for fut in as_completed(futures):
-                sub = futures[fut]
-                result = fut.result()
-                self._store(sub, result)
-                results[sub.student] = result
-                if on_result:
-                    on_result(result)
-                progress.step()
+        workers: queue.Queue = queue.Queue()
+        pool = [_Worker(i) for i in range(n)]
+        for worker in pool:
+            workers.put(worker)
+        try:
+            with ThreadPoolExecutor(n) as ex:
+                futures = {ex.submit(self._grade, sub, workers): sub for sub in todo}
+                for fut in as_completed(futures):
+                    sub = futures[fut]
+                    result = fut.result()
+                    self._store(sub, result)
+                    results[sub.student] = result
+                    if on_result:
+                        on_result(result)
+                    progress.step()
+        finally:
+            for worker in pool:
+                worker.stop()
         ordered = [results[s.student] for s in subs]
         return RunSummary(ordered, len(todo), len(subs) - len(todo), time.monotonic() - t0)
 

@@ -1,18 +1,21 @@
-"""Run one submission's job in a fresh bubblewrap sandbox that can reach only what the rules allow.
+"""Run one submission's job in a fresh sandbox that can reach only what the rules allow.
 
 The guarantee is by capability, not by watching: a :data:`~autograder.correctness.policy.Sandbox.NUMPY`
-sandbox's filesystem holds the interpreter, the standard library, numpy and the runner
-(:mod:`autograder.running.inside`), and nothing else, so ``import torch``, ``seqmodels`` (apart from
-the stand-in that locked cells use, see :func:`write_kit`), ``autograder``, the course repository,
+sandbox's filesystem (bubblewrap) holds the interpreter, the standard library, numpy and the runner
+(:mod:`autograder.running.inside`), and nothing else, so ``import torch``, ``seqmodels`` (apart from the
+stand-in that locked cells use, see :func:`write_kit`), ``autograder``, the course repository,
 ``solutions/``, other submissions and other checkouts on the machine do not exist there. The torch
-sandbox adds torch and the packages it needs. Every writable place (``/tmp``, ``/var/tmp``, ``/dev/shm``,
-the home and working folder) is a private, size-limited tmpfs that vanishes with the sandbox. There is
-no network, a new pid namespace (everything the student starts dies with the sandbox), and a fresh
-process per submission, so no submission can see another's data.
+sandbox adds torch and the packages it needs. There is no network.
 
-The grader's side (this module) enforces the time limits by killing the sandbox: a step that runs past
-``step_timeout`` (wall-clock) plus a grace, or a submission past ``timeout``. It reads events with
-:func:`~autograder.running.inside.protocol.decode_event` and keeps exactly one answer per call id.
+Each grading slot keeps one warm :mod:`~autograder.running.inside.zygote` per kind (a :class:`Slot`) that
+has imported numpy (and torch) once and forks a child per submission *before* the job is read; the child
+gets new mount, pid and IPC namespaces with empty private tmpfs over ``/tmp``, ``/var/tmp``, ``/dev/shm``
+and home, so no submission can see another's files, memory or processes.
+
+This side enforces the time limits by killing: a step that runs past ``step_timeout`` (wall-clock) plus a
+grace, or a run past ``timeout``, ends the whole sandbox (the slot starts a new one for the next
+submission). It reads events with :func:`~autograder.running.inside.protocol.decode_event` and keeps
+exactly one answer per call id it asked.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,7 +41,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from autograder.correctness.policy import KIT_TOP_LEVEL, LOCKED_CELL_KIT, Sandbox
-from autograder.running.inside import wire
+from autograder.running.inside import wire, zygote
 from autograder.running.inside.protocol import (
     Answer,
     Begin,
@@ -53,8 +57,7 @@ from autograder.running.inside.protocol import (
 INSIDE = Path(__file__).resolve().parent / "inside"
 SANDBOX_UID_BASE = 61000  # a grader running as root runs slot i's student code as uid/gid SANDBOX_UID_BASE + i
 SITE, LIB, KIT, HOME = "/opt/grader/site", "/opt/grader/lib", "/opt/grader/kit", "/home/student"
-BOOT = (f"import sys; sys.path[:0] = [{LIB!r}, {SITE!r}, {KIT!r}]; "
-        "from inside.runner import main; main()")
+WRITABLE = ["/tmp", "/var/tmp", "/dev/shm", HOME]  # each a private, size-limited tmpfs per submission
 ROOT_PACKAGES = {Sandbox.NUMPY: ("numpy",), Sandbox.TORCH: ("numpy", "torch")}
 
 
@@ -236,10 +239,12 @@ def bwrap_path() -> str:
 
 
 def _namespace_args() -> list[str]:
+    """bubblewrap's namespaces; the zygote keeps CAP_SYS_ADMIN for its children's mounts, which they drop."""
     if os.getuid() == 0:  # privileged bubblewrap: the runner drops to a sandbox uid itself
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--cap-add", "CAP_SETUID,CAP_SETGID"]
-    return ["--unshare-all", "--disable-userns"]
+                "--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"]
+    return ["--unshare-all", "--disable-userns", "--uid", "0", "--gid", "0",
+            "--cap-add", "CAP_SYS_ADMIN,CAP_SETPCAP"]
 
 
 def _processes_of(uid: int) -> int:
@@ -253,10 +258,14 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def command(kind: Sandbox, kit: Path, limits: Limits) -> list[str]:
+def command(kind: Sandbox, kit: Path, limits: Limits, status_fd: int) -> list[str]:
+    """The bubblewrap command line that starts a zygote of ``kind``."""
+    preload = ["numpy", "torch"] if kind is Sandbox.TORCH else ["numpy"]
+    boot = (f"import sys; sys.path[:0] = [{LIB!r}, {SITE!r}, {KIT!r}]; from inside.zygote import main; "
+            f"main({status_fd}, {WRITABLE!r}, {limits.file_mb << 20}, {preload!r})")
     return [bwrap_path(), *_namespace_args(), "--die-with-parent", "--new-session", "--chdir", HOME,
             *view_args(kind, kit, limits.file_mb << 20), os.path.realpath(sys.executable), "-I", "-S", "-B",
-            "-c", BOOT]
+            "-c", boot]
 
 
 def make_job(kind: Sandbox, steps: tuple, limits: Limits, slot: int) -> Job:
@@ -272,22 +281,28 @@ ENV = {"PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "OMP_NUM_THREAD
 
 
 class _Reader:
-    """Frames from the sandbox's stdout, read without blocking past a deadline."""
+    """Frames from the sandbox's stdout, read without blocking past a deadline, until the child ends (its
+    exit status arrives on the zygote's status pipe) or the stream closes."""
 
-    def __init__(self, fd: int, limit: int):
-        self.fd, self.buf, self.limit, self.total, self.closed = fd, bytearray(), limit, 0, False
+    def __init__(self, fd: int, status_fd: int, limit: int):
+        self.fd, self.status_fd, self.buf, self.limit, self.total = fd, status_fd, bytearray(), limit, 0
+        self.closed = False
+        self.exit_status = b""  # the zygote's word that the child ended, once it came
 
-    def fill(self, timeout: float) -> bool:
-        """Read what is there within ``timeout``; False when nothing came in time."""
-        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
-        if not ready:
-            return False
-        chunk = os.read(self.fd, 1 << 20)
-        if not chunk:
-            self.closed = True
-        self.buf += chunk
-        self.total += len(chunk)
-        return True
+    def fill(self, timeout: float) -> None:
+        """Read what arrives within ``timeout``; once the child has ended, what is left in the pipe."""
+        ready, _, _ = select.select([self.fd, self.status_fd], [], [], max(0.0, timeout))
+        if self.status_fd in ready and not self.exit_status:
+            self.exit_status = _read_exact(self.status_fd, zygote.STATUS.size, 1.0)
+            self.closed = True  # nothing more can come from the child; drain what it wrote
+        while self.fd in ready or (self.closed and _pending(self.fd)):
+            chunk = os.read(self.fd, 1 << 20)
+            self.buf += chunk
+            self.total += len(chunk)
+            if not chunk or self.total > self.limit:
+                self.closed = True
+                return
+            ready = ()
 
     def messages(self) -> list:
         """Complete messages in the buffer; a malformed frame yields a :class:`wire.WireError` instance."""
@@ -306,65 +321,144 @@ class _Reader:
             out.append(message)
 
 
-def run(kind: Sandbox, job: Job, limits: Limits, kit: Path) -> Run:
-    """Run ``job`` in a fresh sandbox of ``kind`` and collect what it answers, within the limits."""
+class Slot:
+    """One grading slot's warm zygote of one kind, started on first use and again after any run that did
+    not end cleanly (a kill, a malformed stream): a run never inherits a stream or a process from another."""
+
+    def __init__(self, kind: Sandbox, limits: Limits, kit: Path):
+        self.kind, self.limits, self.kit = kind, limits, kit
+        self.proc: subprocess.Popen | None = None
+        self.status_fd = -1
+
+    def _start(self) -> float:
+        """Start the zygote and wait until it has imported its packages; returns the seconds it took."""
+        t0 = time.monotonic()
+        status_r, status_w = os.pipe()
+        self.proc = subprocess.Popen(command(self.kind, self.kit, self.limits, status_w), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV,
+                                     start_new_session=True, pass_fds=(status_w,))
+        os.close(status_w)
+        self.status_fd = status_r
+        if _read_exact(status_r, 1, 300.0) != zygote.READY:
+            self.stop()
+            raise SandboxUnavailable(
+                f"the {self.kind.value} sandbox does not start on this machine (bwrap exit code "
+                f"{self.proc.returncode if self.proc else '?'}). Grading needs Linux namespaces: root, or "
+                "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1).")
+        return time.monotonic() - t0
+
+    def stop(self) -> None:
+        """End the zygote's sandbox, and with it every process in it."""
+        if self.proc is not None:
+            _kill(self.proc)
+            os.close(self.status_fd)
+            self.proc, self.status_fd = None, -1
+
+    def run(self, job: Job) -> Run:
+        """Run ``job`` in a fresh child of the zygote and collect what it answers, within the limits."""
+        started = 0.0 if self.proc is not None and self.proc.poll() is None else self._start()
+        data = b"g" + wire.encode(job.to_plain())
+        writer = threading.Thread(target=_write_all, args=(self.proc.stdin, data), daemon=True)
+        writer.start()  # the child reads the job while we read its events: no pipe can fill up both ways
+        reader = _Reader(self.proc.stdout.fileno(), self.status_fd, self.limits.output_mb << 20)
+        result = _collect(reader, job, self.limits)
+        result.seconds["start"] = result.seconds.get("start", 0.0) + started
+        if result.stop in (Stop.ENDED, Stop.EXITED) and not reader.exit_status:
+            reader.exit_status = _read_exact(self.status_fd, zygote.STATUS.size, 10.0)
+        exit_code = reader.exit_status
+        clean = (result.stop is Stop.ENDED and len(exit_code) == zygote.STATUS.size and not reader.buf
+                 and not _pending(self.proc.stdout.fileno()))
+        if len(exit_code) == zygote.STATUS.size:
+            result.exit_code = zygote.STATUS.unpack(exit_code)[0]
+        if not clean:  # killed, or the stream may be out of step: the next run gets a new zygote
+            self.stop()
+            if result.stop is Stop.ENDED:
+                result.ignored.append("bytes after the end of the run")
+        return result
+
+
+def _write_all(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.flush()
+    except (BrokenPipeError, ValueError, OSError):  # the sandbox ended (or was killed) first
+        pass
+
+
+def _read_exact(fd: int, n: int, timeout: float) -> bytes:
+    """Up to ``n`` bytes from ``fd`` within ``timeout`` seconds (fewer when it closes or time runs out)."""
+    data, deadline = b"", time.monotonic() + timeout
+    while len(data) < n:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _pending(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _collect(reader: _Reader, job: Job, limits: Limits) -> Run:
+    """Read one child's events until End, a limit or the child's end."""
     t0 = time.monotonic()
     asked = {c.id for s in job.steps if isinstance(s, CallsStep) for c in s.calls}
-    proc = subprocess.Popen(command(kind, kit, limits), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=ENV, start_new_session=True)
     result = Run(Stop.EXITED)
-    try:
-        proc.stdin.write(wire.encode(job.to_plain()))
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-    reader = _Reader(proc.stdout.fileno(), limits.output_mb << 20)
     deadline = t0 + limits.timeout
     step_deadline, current, step_start, ready_at = deadline, None, t0, None
+    while True:
+        for message in reader.messages():
+            event = None if isinstance(message, wire.WireError) else decode_event(message)
+            if event is None:
+                result.ignored.append(f"a malformed message from the sandbox ({message})"[:300])
+            elif isinstance(event, Ready) and ready_at is None:
+                ready_at, result.isolation = time.monotonic(), event.isolation
+                result.seconds["start"] = ready_at - t0
+            elif isinstance(event, Begin) and ready_at is not None and 0 <= event.step < len(job.steps):
+                now = time.monotonic()
+                if current is not None:
+                    _account(result, job.steps[current], now - step_start)
+                current, step_start = event.step, now
+                step_deadline = min(deadline, now + limits.step_timeout + limits.grace)
+            elif isinstance(event, CellDone) and event.cell not in result.cells:
+                result.cells[event.cell] = event
+            elif isinstance(event, Answer) and event.id in asked and event.id not in result.answers:
+                result.answers[event.id] = event
+            elif isinstance(event, End):
+                if current is not None:
+                    _account(result, job.steps[current], time.monotonic() - step_start)
+                result.stop = Stop.ENDED
+                return result
+            else:
+                result.ignored.append(f"an unexpected or repeated {type(event).__name__} event")
+        if reader.total > reader.limit:
+            result.stop = Stop.OUTPUT_LIMIT
+            break
+        if reader.closed:
+            break
+        now = time.monotonic()
+        if now >= step_deadline:
+            result.stop = Stop.WALL_TIMEOUT if step_deadline >= deadline else Stop.STEP_TIMEOUT
+            break
+        reader.fill(step_deadline - now)
+    if current is not None:
+        result.stopped_in = job.steps[current].cell
+    if ready_at is None and result.stop is Stop.EXITED:
+        result.stop = Stop.SETUP_FAILED
+    return result
+
+
+def run(kind: Sandbox, job: Job, limits: Limits, kit: Path) -> Run:
+    """Run one job in a slot of its own (a new zygote, stopped afterwards)."""
+    slot = Slot(kind, limits, kit)
     try:
-        while True:
-            for message in reader.messages():
-                event = None if isinstance(message, wire.WireError) else decode_event(message)
-                if event is None:
-                    result.ignored.append(f"a malformed message from the sandbox ({message})"[:300])
-                elif isinstance(event, Ready) and ready_at is None:
-                    ready_at, result.isolation = time.monotonic(), event.isolation
-                    result.seconds["start"] = ready_at - t0
-                elif isinstance(event, Begin) and ready_at is not None and 0 <= event.step < len(job.steps):
-                    now = time.monotonic()
-                    if current is not None:
-                        _account(result, job.steps[current], now - step_start)
-                    current, step_start = event.step, now
-                    step_deadline = min(deadline, now + limits.step_timeout + limits.grace)
-                elif isinstance(event, CellDone) and event.cell not in result.cells:
-                    result.cells[event.cell] = event
-                elif isinstance(event, Answer) and event.id in asked and event.id not in result.answers:
-                    result.answers[event.id] = event
-                elif isinstance(event, End):
-                    if current is not None:
-                        _account(result, job.steps[current], time.monotonic() - step_start)
-                    result.stop = Stop.ENDED
-                    return result
-                else:
-                    result.ignored.append(f"an unexpected or repeated {type(event).__name__} event")
-            if reader.closed:
-                return result
-            if reader.total > reader.limit:
-                result.stop = Stop.OUTPUT_LIMIT
-                return result
-            now = time.monotonic()
-            if now >= step_deadline:
-                result.stop = Stop.WALL_TIMEOUT if step_deadline >= deadline else Stop.STEP_TIMEOUT
-                return result
-            reader.fill(step_deadline - now)
+        return slot.run(job)
     finally:
-        if current is not None and result.stop is not Stop.ENDED:
-            step = job.steps[current]
-            result.stopped_in = step.cell
-        _kill(proc)
-        result.exit_code = proc.returncode
-        if ready_at is None and result.stop is Stop.EXITED:
-            result.stop = Stop.SETUP_FAILED
+        slot.stop()
 
 
 def _account(result: Run, step, seconds: float) -> None:
@@ -380,17 +474,8 @@ def _kill(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
     proc.wait()
-    proc.stdout.close()
-
-
-def check_available(kit: Path) -> dict:
-    """Run an empty job in a NumPy sandbox; raise :class:`SandboxUnavailable` with the reason if it fails."""
-    limits = Limits(timeout=60, step_timeout=30)
-    outcome = run(Sandbox.NUMPY, make_job(Sandbox.NUMPY, (), limits, 0), limits, kit)
-    if outcome.stop is not Stop.ENDED:
-        probe = subprocess.run([bwrap_path(), *_namespace_args(), "--ro-bind", "/", "/", "true"],
-                               capture_output=True, text=True)
-        raise SandboxUnavailable(f"the sandbox does not start on this machine ({outcome.stop.value}, exit "
-                                 f"{outcome.exit_code}; bwrap says: {probe.stderr.strip() or 'nothing'}). "
-                                 "Grading needs unprivileged user namespaces or root.")
-    return outcome.isolation
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass

@@ -43,7 +43,9 @@ from .protocol import (
     encode_event,
 )
 
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_NO_NEW_PRIVS, PR_SET_SECUREBITS = 38, 28
+SECURE_NOROOT_LOCKED_ALL = 0x2F  # noroot, no_setuid_fixup, keep_caps off, all locked: uid 0 gets no capability
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
 class StepTimeout(BaseException):
@@ -75,13 +77,33 @@ def _address_space() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(libc: ctypes.CDLL) -> None:
+    """Give up every capability for good (uid 0 of a user namespace): lock the secure bits so that no
+    exec can grant them again, then clear them."""
+    if libc.prctl(PR_SET_SECUREBITS, ctypes.c_ulong(SECURE_NOROOT_LOCKED_ALL), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECUREBITS)")
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(_CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def confine(job: Job) -> dict:
     """Drop privileges and set hard limits; returns what was granted (for the grader's summary)."""
-    if job.uid is not None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if job.uid is not None:  # the grader runs as root: an unprivileged uid of this slot's own
         os.setgroups([])
         os.setgid(job.uid)
-        os.setuid(job.uid)
-    libc = ctypes.CDLL(None, use_errno=True)
+        os.setuid(job.uid)  # clears every capability
+    else:  # a user namespace, where this process is its uid 0
+        _drop_capabilities(libc)
     no_new_privs = libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), 0, 0, 0) == 0
     limits = {
         resource.RLIMIT_AS: _address_space() + job.memory_bytes,
@@ -207,16 +229,11 @@ def make_call(call: CallRequest, ns: dict, unavailable: dict[str, str]) -> Answe
     return Answer(call.id, True, plain, "", None, time.perf_counter() - t0)
 
 
-def in_own_pid_namespace() -> bool:
-    """True inside the sandbox, where this runner is pid 2 under bubblewrap's init (pid 1)."""
-    return os.getpid() == 2 and os.getppid() == 1
-
-
 def _reap_children() -> None:
-    """Kill every process the student started (a fork bomb, a background job) once a step ends: this
-    process is alone in its pid namespace with bubblewrap's init, which kill(-1) spares. Never anywhere
-    else: outside a sandbox kill(-1) would reach every process of the user."""
-    if not in_own_pid_namespace():
+    """Kill every process the student started (a fork bomb, a background job) once a step ends. Only as
+    pid 1 of the submission's own pid namespace (:mod:`.zygote`): anywhere else kill(-1) would reach every
+    process of the user."""
+    if os.getpid() != 1:
         return
     try:
         os.kill(-1, signal.SIGKILL)

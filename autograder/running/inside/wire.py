@@ -1,9 +1,10 @@
 """Plain-data wire format between the grader and the sandboxed student process.
 
 Only plain data crosses the boundary: ``None``, ``bool``, ``int``, ``float``, ``str``, ``list``,
-``tuple``, ``dict`` with ``str`` keys, and numeric NumPy arrays. Arrays travel as ``.npy`` bytes read
-back with ``allow_pickle=False``; everything else is JSON with tags for tuples and arrays. Nothing is
-ever unpickled, so a student's process cannot make the grader run code by what it sends back.
+``tuple``, ``dict`` with ``str`` keys, and numeric NumPy arrays. Arrays travel as their raw bytes, with
+dtype and shape in the JSON (only bool, integer, float and complex dtypes are accepted); everything else
+is JSON with tags for tuples and arrays. Nothing is ever unpickled, so a student's process cannot make
+the grader run code by what it sends back.
 
 A *frame* on a byte stream is an 8-byte big-endian length followed by that many bytes; a message is
 one JSON frame followed by one frame per array it references.
@@ -60,9 +61,10 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
 
 
 def _tag(value: Any, arrays: list[np.ndarray]) -> Any:
+    """``value`` as JSON, each array replaced by a reference ``[index, dtype, shape]`` into ``arrays``."""
     if isinstance(value, np.ndarray):
         arrays.append(value)
-        return {"__nd__": len(arrays) - 1}
+        return {"__nd__": [len(arrays) - 1, value.dtype.str, list(value.shape)]}
     if isinstance(value, float) and not math.isfinite(value):
         return {"__float__": repr(value)}
     if isinstance(value, tuple):
@@ -74,14 +76,30 @@ def _tag(value: Any, arrays: list[np.ndarray]) -> Any:
     return value
 
 
-def _untag(value: Any, arrays: list[np.ndarray]) -> Any:
+def _array(ref: Any, frames: list[bytes]) -> np.ndarray:
+    """The array that ``[frame index, dtype, shape]`` describes, checked against its frame's length."""
+    if not (isinstance(ref, list) and len(ref) == 3 and type(ref[0]) is int and 0 <= ref[0] < len(frames)
+            and isinstance(ref[1], str) and len(ref[1]) <= 8 and isinstance(ref[2], list)
+            and all(type(n) is int and n >= 0 for n in ref[2])):
+        raise WireError("malformed array reference")
+    try:
+        dtype = np.dtype(ref[1])
+    except TypeError as err:
+        raise WireError(f"unknown dtype {ref[1]!r}") from err
+    frame = frames[ref[0]]
+    if dtype.kind not in _ALLOWED_KINDS or math.prod(ref[2]) * dtype.itemsize != len(frame):
+        raise WireError(f"array of dtype {ref[1]!r} and shape {ref[2]} does not match its {len(frame)} bytes")
+    return np.frombuffer(bytearray(frame), dtype=dtype).reshape(ref[2])  # writable: callers may modify inputs
+
+
+def _untag(value: Any, arrays: list[bytes]) -> Any:
     """Inverse of :func:`_tag`; raises :class:`WireError` for anything it did not write."""
     if isinstance(value, list):
         return [_untag(v, arrays) for v in value]
     if isinstance(value, dict):
         tag, inner = next(iter(value.items())) if len(value) == 1 else (None, None)
-        if tag == "__nd__" and type(inner) is int and 0 <= inner < len(arrays):
-            return arrays[inner]
+        if tag == "__nd__":
+            return _array(inner, arrays)
         if tag == "__float__" and inner in ("nan", "inf", "-inf"):
             return float(inner)
         if tag == "__tuple__" and isinstance(inner, list):
@@ -94,18 +112,12 @@ def _untag(value: Any, arrays: list[np.ndarray]) -> Any:
     raise WireError(f"unexpected {type(value).__name__} in a message")
 
 
-def _array_bytes(a: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, a, allow_pickle=False)
-    return buf.getvalue()
-
-
 def encode(message: Any) -> bytes:
     """Frames for one message (``message`` must already be plain data, see :func:`to_plain`)."""
     arrays: list[np.ndarray] = []
     body = _tag(message, arrays)
     head = json.dumps({"n_arrays": len(arrays), "body": body})
-    frames = [head.encode()] + [_array_bytes(a) for a in arrays]
+    frames = [head.encode()] + [a.tobytes(order="C") for a in arrays]
     return b"".join(_HEADER.pack(len(f)) + f for f in frames)
 
 
@@ -133,7 +145,7 @@ def _read_frame(stream: BinaryIO, max_bytes: int) -> bytes | None:
 
 
 def read_message(stream: BinaryIO, max_bytes: int = 256 << 20) -> Any:
-    """Read one message; ``EOFError`` at a clean end of stream. Arrays load with ``allow_pickle=False``."""
+    """Read one message; ``EOFError`` at a clean end of stream, :class:`WireError` when malformed."""
     head = _read_frame(stream, max_bytes)
     if head is None:
         raise EOFError("end of stream")
@@ -145,20 +157,14 @@ def read_message(stream: BinaryIO, max_bytes: int = 256 << 20) -> Any:
         raise WireError(f"malformed message header: {type(err).__name__}") from err
     if type(n_arrays) is not int or not 0 <= n_arrays <= MAX_ARRAYS:
         raise WireError(f"malformed message header: n_arrays {n_arrays!r}")
-    arrays = []
+    frames = []
     for _ in range(n_arrays):
         frame = _read_frame(stream, max_bytes)
         if frame is None:
             raise EOFError("stream ended before all arrays of a message")
-        try:
-            a = np.load(io.BytesIO(frame), allow_pickle=False)
-        except Exception as err:  # noqa: BLE001 - any malformed .npy frame (ValueError, EOFError, ...)
-            raise WireError(f"bad array frame: {type(err).__name__}") from err
-        if a.dtype.kind not in _ALLOWED_KINDS:
-            raise WireError(f"array of dtype {a.dtype} rejected")
-        arrays.append(a)
+        frames.append(frame)
     try:
-        return _untag(body, arrays)
+        return _untag(body, frames)
     except RecursionError as err:
         raise WireError("message nested too deeply") from err
 
