@@ -4,7 +4,9 @@ fixture submissions, autograde, feedback and export, with one gradebook for the 
 from pathlib import Path
 
 import pytest
-from assignments_course import REPO, Course
+from engine_course import REPO, Course, make_course
+
+pytestmark = pytest.mark.slow
 
 FIXTURES = REPO / "tests" / "fixtures" / "submissions"
 # Fixture -> the automatically graded cells it must lose; every other cell earns its full points.
@@ -32,9 +34,9 @@ ASSIGNMENTS = list(EXPECTED_ZERO)
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("nbgrader_course"))
+    course = Course(make_course(tmp_path_factory.mktemp("nbgrader_course"), *ASSIGNMENTS))
     for assignment in ASSIGNMENTS:
-        released = course.release(assignment)
+        released = course.released(assignment)
         course.submit(assignment, "solution", REPO / "solutions" / assignment / f"{assignment}.ipynb")
         course.submit(assignment, "untouched", released)
         for fixture in EXPECTED_ZERO[assignment]:
@@ -46,7 +48,7 @@ def course(tmp_path_factory):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_matches_committed_exercises(course, assignment):
     """exercises/ is what `make exercises` generates now: it has not drifted from solutions/."""
-    generated = course.work / "release" / assignment / f"{assignment}.ipynb"
+    generated = course.released(assignment)
     committed = REPO / "exercises" / assignment / f"{assignment}.ipynb"
     assert generated.read_bytes() == committed.read_bytes(), "exercises/ is stale: run `make exercises`"
 

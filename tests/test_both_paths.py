@@ -17,6 +17,8 @@ from engine_course import make_course, nbgrader_env, student_notebook, write_sub
 from autograder.cli import main as autograder_main
 from autograder.tooling.benchmark import BIN
 
+pytestmark = pytest.mark.slow
+
 NUMPY_PARTS = ("lstm_cell_visible", "lstm_cell_hidden", "lstm_layer_visible", "lstm_layer_time_major",
                "lstm_layer_batch_first")
 CELL_PARTS = NUMPY_PARTS[:2]

@@ -13,6 +13,8 @@ from test_assignments_pipeline import EXPECTED_ZERO, FIXTURES
 
 from autograder.cli import main as autograder_main
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").glob("ps*") if p.is_dir())
 
 
@@ -30,9 +32,7 @@ def _grade(course: Path, assignment: str) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = tmp_path_factory.mktemp("all_assignments")
-    for assignment in ASSIGNMENTS:
-        make_course(course, assignment)
+    course = make_course(tmp_path_factory.mktemp("all_assignments"), *ASSIGNMENTS)
     return {assignment: _grade(course, assignment) for assignment in ASSIGNMENTS}
 
 

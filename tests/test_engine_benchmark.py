@@ -3,9 +3,12 @@
 The speed figures themselves are printed by `python -m autograder.tooling.benchmark --n 40`, not asserted here.
 """
 
+import pytest
 from engine_course import REPO
 
 from autograder.tooling.benchmark import MIX, run_benchmark
+
+pytestmark = pytest.mark.slow
 
 
 def test_benchmark_grades_both_ways_and_scores_agree(tmp_path):
