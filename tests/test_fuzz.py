@@ -8,7 +8,9 @@ exactly what ran here):
 2. the real ``ps3_lstm`` notebook with random fields replaced by random JSON: ``read_notebook`` and then
    ``build_plan`` never raise (nor does ``build_plan`` on the perturbed JSON itself);
 3. any zip archive (random member names, bytes and link bits, then random bytes flipped): ``collect``
-   raises nothing but IntakeError and writes nothing outside its unpack folder.
+   raises nothing but IntakeError and writes nothing outside its unpack folder;
+4. any bytes or values from a sandbox's result channel: the grader decodes them to typed events or
+   ignores them, and reads any stream to an end without raising.
 
 "unexpected" in a problem means a last-resort guard caught an exception that no check foresaw: the run
 survived, but that is a gap, so the properties require that it never appears.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -28,10 +31,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder.running.inside.protocol import CodeStep
+from autograder.running.inside import wire
+from autograder.running.inside.protocol import CallRequest, CallsStep, CodeStep, Job, decode_event
 from autograder.running.intake import IntakeError, ReadResult, collect, read_notebook
 from autograder.running.nbmeta import grade_id, is_test
 from autograder.running.plan import build_plan
+from autograder.running.sandbox import Limits, _collect, _Reader
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "ps3_lstm"
@@ -197,3 +202,54 @@ def test_any_zip_is_collected_totally_and_unpacked_only_where_asked(archive):
         for sub in subs:
             assert sub.digest and (sub.gradable or sub.problems)
             assert not any("unexpected" in problem for problem in sub.problems), sub.problems
+
+
+# ------------------------------------------------------------------------------------------ event streams
+# The student's process writes the result channel: whatever bytes come back, the grader's reading of them
+# ends in typed events, ignored messages, or a stop, and never in an exception.
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_any_bytes_decode_to_a_message_or_a_clean_refusal(data):
+    try:
+        wire.decode_prefix(data)
+    except (EOFError, wire.WireError):
+        pass
+
+
+@FUZZ
+@given(json_values | st.dictionaries(st.sampled_from(["type", "id", "ok", "value", "kind", "step", "cell", "error",
+                                                      "unavailable", "isolation", "seconds"]), json_values))
+def test_any_value_decodes_to_an_event_or_none(value):
+    decode_event(value)
+
+
+frames = st.lists(json_values.map(lambda v: wire.encode(wire.to_plain(v)) if _plain(v) else b"")
+                  | st.binary(max_size=40), max_size=6)
+
+
+def _plain(value: Any) -> bool:
+    try:
+        wire.to_plain(value)
+    except wire.WireError:
+        return False
+    return True
+
+
+@FUZZ
+@given(frames, st.booleans())
+def test_the_grader_reads_any_event_stream_to_an_end(chunks, ended):
+    job = Job((CallsStep("t", (), (CallRequest("a", "f"),)),), 1.0, 1 << 20, 4, 1 << 20, None)
+    events, status = os.pipe(), os.pipe()
+    stream = b"".join(chunks) + (wire.encode({"type": "end"}) if ended else b"")
+    with open(events[1], "wb") as out:
+        out.write(stream[:60000])  # within the pipe's buffer
+    with open(status[1], "wb") as out:
+        out.write(b"\x00\x00\x00\x00")  # the child ended, exit code 0
+    try:
+        result = _collect(_Reader(events[0], status[0], 1 << 20), job, Limits(timeout=5, step_timeout=1))
+    finally:
+        os.close(events[0])
+        os.close(status[0])
+    assert set(result.answers) <= {"a"}

@@ -54,6 +54,7 @@ class Outcome:
     max_points: float
     message: str | None
     variant: str | None = None  # the known mistake the feedback names, if any
+    broke_rule: bool = False  # it needed what the part's rule forbids (torch in a NumPy part): for review
 
 
 @dataclass
@@ -71,6 +72,7 @@ class StudentResult:
     seconds: float = 0.0
     source: str = ""  # the file that was graded
     timing: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    retry: bool = False  # the grader, not the student, failed (a sandbox that did not start): not stored
 
     @classmethod
     def from_json(cls, data: dict) -> StudentResult:
@@ -179,8 +181,8 @@ def judge_check(check: Check, cases: list[Case], answers: list[Answer | None], r
                 unavailable: set[str]) -> Outcome:
     """Decide one check in the grader process from the answers to its calls."""
 
-    def fail(message: str) -> Outcome:
-        return Outcome(check.cell_id, 0.0, check.points, message)
+    def fail(message: str, broke_rule: bool = False) -> Outcome:
+        return Outcome(check.cell_id, 0.0, check.points, message, broke_rule=broke_rule)
 
     missing = sorted({a.error for a in answers if a is not None and a.kind is ErrorKind.MISSING})
     if missing:
@@ -191,7 +193,7 @@ def judge_check(check: Check, cases: list[Case], answers: list[Answer | None], r
     needs = sorted({a.error for a in answers if a is not None and a.kind is ErrorKind.UNAVAILABLE})
     if needs and check.rule is Rule.NUMPY_ONLY:
         return fail(f"{check.cell_id}: scored 0 because {check.names[0]} needs {', '.join(needs)}: "
-                    f"{RULE_TEXT[check.rule]}.")
+                    f"{RULE_TEXT[check.rule]}.", broke_rule=True)
     results = [_call_result(check, a, run, limits) for a in answers]
     verdict = decide(check, cases, results)
     return Outcome(check.cell_id, check.points if verdict.passed else 0.0, check.points,
@@ -373,6 +375,7 @@ class Engine:
                 run, asked = self._run_sandbox(kind, plan, todo, worker, result)
                 if run.stop is Stop.SETUP_FAILED:
                     result.problems.append(stop_reason(run, self.limits))
+                    result.retry = True
                     return result
                 unavailable |= {m.split(".")[0] for done in run.cells.values() for m in done.unavailable}
                 t = time.monotonic()
@@ -384,7 +387,7 @@ class Engine:
             workers.put(worker)
         result.outcomes = [outcomes.get(cid) or Outcome(cid, 0.0, c.points, f"{cid}: not graded")
                            for cid, c in self.spec.checks.items()]
-        result.flags += [o.message for o in result.outcomes if o.message and "scored 0 because" in o.message]
+        result.flags += [o.message for o in result.outcomes if o.broke_rule]
         result.score = sum(o.points for o in result.outcomes)
         result.seconds = time.monotonic() - t0
         return result
@@ -442,7 +445,7 @@ class Engine:
 
     def _store(self, sub: Submission, result: StudentResult) -> None:
         """The single writer: gradebook first, journal second (a crash in between only regrades it)."""
-        if any("not the student's doing" in p for p in result.problems):
+        if result.retry:
             return  # the grader's fault: leave it for the next run
         t0 = time.monotonic()
         before = previous_auto_scores(self.course, self.spec.name, self.spec.notebook, sub.student)
