@@ -145,13 +145,12 @@ def _stdlib() -> Path:
 
 
 def _interpreter_binds() -> list[str]:
-    """The interpreter, its shared library and the standard library, read-only, at their own paths."""
+    """The interpreter, the shared library it loaded (if any) and the standard library, read-only, at their own
+    paths (the library is read off this process's memory map: sysconfig may name the build machine's)."""
     dynload = os.path.dirname(importlib.util.find_spec("_json").origin)
     paths = [os.path.realpath(sys.executable), str(_stdlib()), dynload]
-    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
-        lib = Path(sysconfig.get_config_var("LIBDIR")) / sysconfig.get_config_var("LDLIBRARY")
-        if lib.exists():
-            paths.append(os.path.realpath(lib))
+    with open("/proc/self/maps") as maps:
+        paths += {line.split()[-1] for line in maps if "/libpython" in line}
     return sorted(set(map(os.path.realpath, paths)))
 
 
@@ -239,12 +238,18 @@ def bwrap_path() -> str:
 
 
 def _namespace_args() -> list[str]:
-    """bubblewrap's namespaces; the zygote keeps CAP_SYS_ADMIN for its children's mounts, which they drop."""
-    if os.getuid() == 0:  # privileged bubblewrap: the runner drops to a sandbox uid itself
+    """bubblewrap's namespaces and the zygote's only capabilities: CAP_SYS_ADMIN for its children's mounts,
+    and what a child needs to give up every privilege (its own uid as root, its capabilities in a user
+    namespace) before any student code runs."""
+    if os.getuid() == 0:  # privileged bubblewrap, which would keep every capability of root
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"]
-    return ["--unshare-all", "--disable-userns", "--uid", "0", "--gid", "0",
-            "--cap-add", "CAP_SYS_ADMIN,CAP_SETPCAP"]
+                "--cap-drop", "ALL", *_caps("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")]
+    return ["--unshare-all", "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0",
+            *_caps("CAP_SYS_ADMIN", "CAP_SETPCAP")]
+
+
+def _caps(*names: str) -> list[str]:
+    return [arg for name in names for arg in ("--cap-add", name)]  # one capability per --cap-add
 
 
 def _processes_of(uid: int) -> int:
