@@ -468,6 +468,6 @@ def describe_isolation(isolation: dict | None) -> str:
     if not isolation:
         return "sandbox: no submission reached a sandbox"
     uid = isolation.get("uid")
-    return (f"sandbox: bubblewrap, fresh per submission; no network; private /tmp, /var/tmp, /dev/shm and home; "
-            f"student code as uid {uid}; NumPy-only parts where torch, seqmodels and autograder do not exist")
-
+    who = "uid 0 of a user namespace, without capabilities" if uid == 0 else f"uid {uid}"
+    return (f"sandbox: bubblewrap, a fresh child per submission; no network; private /tmp, /var/tmp, /dev/shm and "
+            f"home; student code as {who}; NumPy-only parts where torch, seqmodels and autograder do not exist")
