@@ -32,18 +32,20 @@ def kit(tmp_path_factory) -> Path:
 
 
 def job(cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
-        limits: Limits = FAST) -> sandbox.Job:
+        limits: Limits = FAST) -> tuple[sandbox.Job, dict[int, list[CallRequest]]]:
     """``cells`` then one calls step: ``calls`` maps a call id to ``(target, *args)``."""
     steps: list = [CodeStep(f"c{i}", src) for i, src in enumerate(cells)]
+    requests = {}
     if calls:
-        steps.append(CallsStep("test", (), tuple(CallRequest(i, t, tuple(a)) for i, (t, *a) in calls.items())))
-    return sandbox.make_job(kind, tuple(steps), limits, 0)
+        requests[len(steps)] = [CallRequest(i, t, tuple(a)) for i, (t, *a) in calls.items()]
+        steps.append(CallsStep("test", (), len(calls)))
+    return sandbox.make_job(kind, tuple(steps), limits, 0), requests
 
 
 def run(kit: Path, cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
         limits: Limits = FAST) -> sandbox.Run:
     """One run in a sandbox of its own."""
-    return sandbox.run(kind, job(cells, calls, kind, limits), limits, kit)
+    return sandbox.run(kind, *job(cells, calls, kind, limits), limits, kit)
 
 
 @pytest.fixture
@@ -140,13 +142,13 @@ def test_writable_places_are_private_and_vanish(slot):
              f"for d in ('/tmp', '/var/tmp', '/dev/shm', os.path.expanduser('~'), os.getcwd()):\n"
              f"    open(os.path.join(d, {marker!r}), 'w').write('def lstm_cell(): ...')\n"
              + SHM + "segment = libc.shmget(4242, 4096, 0o1666)\n")  # IPC_CREAT | 0666
-    first = slot.run(job([plant], {"1": ("probe:value", "segment")}))
+    first = slot.run(*job([plant], {"1": ("probe:value", "segment")}))
     assert first.cells["c0"].ok, first.cells["c0"]
     assert value(first, "1") >= 0
     look = (f"import os, glob\nfound = [d for d in ('/tmp', '/var/tmp', '/dev/shm', os.path.expanduser('~'), "
             f"os.getcwd()) if os.path.exists(os.path.join(d, {marker!r}))]\n" + SHM
             + "segment = libc.shmget(4242, 4096, 0o666)\n")
-    second = slot.run(job([look], {"1": ("probe:value", "found"), "2": ("probe:value", "segment")}))
+    second = slot.run(*job([look], {"1": ("probe:value", "found"), "2": ("probe:value", "segment")}))
     assert value(second, "1") == []
     assert value(second, "2") == -1  # no such segment: a new IPC namespace
     for place in ("/tmp", "/var/tmp", "/dev/shm"):  # and nothing was left on the machine
@@ -165,10 +167,10 @@ def test_a_new_process_per_submission_holds_no_earlier_data(slot):
              "        o.__code__.co_consts if hasattr(o, '__code__') else ()\n"
              "    return any(isinstance(i, str) and target in i and i is not target for i in items)\n"
              "hits = sum(1 for o in gc.get_objects() if mentions(o))\n")
-    same = slot.run(job([previous, probe], {"1": ("probe:value", "hits")}))
+    same = slot.run(*job([previous, probe], {"1": ("probe:value", "hits")}))
     assert value(same, "1") > 0
-    slot.run(job([previous]))
-    later = slot.run(job([probe], {"1": ("probe:value", "hits")}))
+    slot.run(*job([previous]))
+    later = slot.run(*job([probe], {"1": ("probe:value", "hits")}))
     assert value(later, "1") == 0
 
 
@@ -179,7 +181,8 @@ def test_files_larger_than_the_limit_cannot_be_written(kit):
 
 
 def test_only_the_first_answer_to_an_asked_call_counts(kit):
-    """The student's process holds the result channel: it may write anything, the grader keeps one answer per id."""
+    """The student's process holds the result channel: it may write anything, the grader keeps one answer per id,
+    to the call it is waiting for; calls arrive one at a time, so no earlier cell can know them."""
     forge = """
 import gc
 from inside.protocol import Answer
@@ -189,10 +192,14 @@ def f():
     return 1
 """
     late = "emit(Answer('1', True, 99))\nemit(Answer('unasked', True, 5))\nemit(Answer('1', True, 100))"
-    steps = (CodeStep("c0", forge), CallsStep("test", ("f",), (CallRequest("1", "f"),)), CodeStep("c1", late))
-    result = sandbox.run(Sandbox.NUMPY, sandbox.make_job(Sandbox.NUMPY, steps, FAST, 0), FAST, kit)
+    early = ("from inside.protocol import CallRequest\n"
+             "known = [o for o in gc.get_objects() if isinstance(o, CallRequest)]")
+    steps = (CodeStep("c0", forge + early), CallsStep("test", ("f",), 2), CodeStep("c1", late))
+    calls = {1: [CallRequest("1", "f"), CallRequest("2", "probe:value", ("known",))]}
+    result = sandbox.run(Sandbox.NUMPY, sandbox.make_job(Sandbox.NUMPY, steps, FAST, 0), calls, FAST, kit)
     assert result.cells["c1"].ok, result.cells["c1"]
     assert value(result, "1") == 1
+    assert value(result, "2") == []  # no call exists in the sandbox before the grader makes it
     assert len(result.ignored) == 3 and "unasked" not in result.answers
 
 
@@ -220,9 +227,9 @@ def test_a_killed_run_leaves_the_next_submission_a_new_sandbox(slot):
     limits = Limits(timeout=60, step_timeout=1, memory_mb=512)
     rude = "import signal\nfor s in (signal.SIGALRM, signal.SIGPROF):\n    signal.signal(s, signal.SIG_IGN)\n" \
            "while True:\n    pass"
-    first = slot.run(job([rude], limits=limits))
+    first = slot.run(*job([rude], limits=limits))
     assert first.stop is Stop.STEP_TIMEOUT and slot.proc is None
-    second = slot.run(job(["x = 41 + 1"], {"1": ("probe:value", "x")}))
+    second = slot.run(*job(["x = 41 + 1"], {"1": ("probe:value", "x")}))
     assert second.stop is Stop.ENDED and value(second, "1") == 42
 
 

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import nbformat
@@ -38,11 +38,13 @@ from autograder.running.gradebook import (
     previous_auto_scores,
     save_grades,
 )
-from autograder.running.inside.protocol import Answer, CallRequest, CallsStep, ErrorKind, Stop
+from autograder.running.inside.protocol import Answer, CallRequest, CallsStep, CodeStep, ErrorKind, Stop
 from autograder.running.intake import Submission, collect
 from autograder.running.nbmeta import grade_id, is_manual, is_test, points
 from autograder.running.plan import Plan, build_plan
 from autograder.running.sandbox import Limits, Run
+
+RESTARTS = 2  # fresh children per sandbox kind after steps that had to be killed
 
 
 @dataclass
@@ -286,19 +288,23 @@ class _Asked:
     ids: list[str]
 
 
-def _with_calls(plan: Plan, asked: dict[str, _Asked]) -> tuple:
-    """The plan's code steps with each asked check's calls inserted where its test cell stands."""
-    at: dict[int, list[CallsStep]] = {}
-    for cell_id, a in asked.items():
-        calls = tuple(CallRequest(i, c.call.target, c.call.args, c.call.kwargs) for i, c in zip(a.ids, a.cases,
-                                                                                                  strict=True))
-        at.setdefault(plan.calls_at[cell_id], []).append(CallsStep(cell_id, a.check.names, calls))
+def _with_calls(plan: Plan, asked: dict[str, _Asked]) -> tuple[tuple, dict[int, list[CallRequest]]]:
+    """The plan's code steps with a calls step for each asked check where its test cell stands, and each calls
+    step's calls by step index (the sandbox gets them one at a time, when the step begins)."""
+    at: dict[int, list[str]] = {}
+    for cell_id in asked:
+        at.setdefault(plan.calls_at[cell_id], []).append(cell_id)
     steps: list = []
+    calls: dict[int, list[CallRequest]] = {}
     for index in range(len(plan.steps) + 1):
-        steps += at.get(index, [])
+        for cell_id in at.get(index, []):
+            a = asked[cell_id]
+            calls[len(steps)] = [CallRequest(i, c.call.target, c.call.args, c.call.kwargs)
+                                 for i, c in zip(a.ids, a.cases, strict=True)]
+            steps.append(CallsStep(cell_id, a.check.names, len(a.cases)))
         if index < len(plan.steps):
             steps.append(plan.steps[index])
-    return tuple(steps)
+    return tuple(steps), calls
 
 
 class Engine:
@@ -332,8 +338,9 @@ class Engine:
                      result: StudentResult) -> tuple[Run, dict[str, _Asked]]:
         asked = {cid: _Asked(self.spec.checks[cid], cases, [secrets.token_hex(8) for _ in cases])
                  for cid, cases in todo.items()}
-        job = sandbox.make_job(kind, _with_calls(plan, asked), self.limits, worker.index)
-        run = worker.slot(kind, self.limits, self.kit).run(job)
+        steps, calls = _with_calls(plan, asked)
+        run = worker.slot(kind, self.limits, self.kit).run(sandbox.make_job(kind, steps, self.limits, worker.index),
+                                                           calls)
         if self.isolation is None and run.isolation:
             self.isolation = run.isolation
         for phase, seconds in run.seconds.items():
@@ -345,6 +352,26 @@ class Engine:
             result.flags.append(f"{len(run.ignored)} message(s) from the notebook's process were ignored (only the "
                                 f"first answer to each of the grader's calls counts): {run.ignored[0]}")
         return run, asked
+
+    def _answers_in(self, kind: Sandbox, plan: Plan, todo: dict[str, list[Case]], worker: _Worker,
+                    result: StudentResult) -> tuple[dict[str, tuple[_Asked, list[Answer | None], Run]], Run]:
+        """Every asked check's answers from sandboxes of ``kind``, with the run they came from. When a step is
+        killed at its time limit, the rest is run again in a fresh child without that step (at most
+        :data:`RESTARTS` times), so that one endless part does not cost the parts after it."""
+        answered: dict[str, tuple[_Asked, list[Answer | None], Run]] = {}
+        skipped: set[str] = set()
+        while True:
+            steps = [CodeStep(s.cell, "") if s.cell in skipped else s for s in plan.steps]
+            run, asked = self._run_sandbox(kind, replace(plan, steps=steps), todo, worker, result)
+            answered |= {cid: (a, [run.answers.get(i) for i in a.ids], run) for cid, a in asked.items()}
+            killed = run.stopped_in if run.stop is Stop.STEP_TIMEOUT else None
+            todo = {cid: c for cid, c in todo.items() if cid != killed and None in answered[cid][1]}
+            if killed is None or killed in skipped or len(skipped) == RESTARTS or not todo:
+                return answered, run
+            skipped.add(killed)
+            result.cell_errors[killed] = f"stopped: it ran past the time limit of {self.limits.step_timeout:g} s"
+            result.notes.append(f"{killed} ran past its time limit and ignored the signal to stop; the rest of the "
+                                "notebook was graded again without it")
 
     def _grade(self, sub: Submission, workers: queue.Queue) -> StudentResult:
         t0 = time.monotonic()
@@ -372,16 +399,15 @@ class Engine:
                     todo = {cid: c for cid, c in todo.items() if where[cid][0] is Sandbox.TORCH}
                 if not todo:
                     continue
-                run, asked = self._run_sandbox(kind, plan, todo, worker, result)
+                answered, run = self._answers_in(kind, plan, todo, worker, result)
                 if run.stop is Stop.SETUP_FAILED:
                     result.problems.append(stop_reason(run, self.limits))
                     result.retry = True
                     return result
                 unavailable |= {m.split(".")[0] for done in run.cells.values() for m in done.unavailable}
                 t = time.monotonic()
-                for cid, a in asked.items():
-                    outcomes[cid] = judge_check(a.check, a.cases, [run.answers.get(i) for i in a.ids], run,
-                                                self.limits, unavailable)
+                for cid, (a, answers, source) in answered.items():
+                    outcomes[cid] = judge_check(a.check, a.cases, answers, source, self.limits, unavailable)
                 result.timing["judging"] = result.timing.get("judging", 0.0) + time.monotonic() - t
         finally:
             workers.put(worker)

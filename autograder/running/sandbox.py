@@ -25,6 +25,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import queue
 import select
 import shutil
 import signal
@@ -45,6 +46,7 @@ from autograder.running.inside import wire, zygote
 from autograder.running.inside.protocol import (
     Answer,
     Begin,
+    CallRequest,
     CallsStep,
     CellDone,
     End,
@@ -359,14 +361,15 @@ class Slot:
             os.close(self.status_fd)
             self.proc, self.status_fd = None, -1
 
-    def run(self, job: Job) -> Run:
-        """Run ``job`` in a fresh child of the zygote and collect what it answers, within the limits."""
+    def run(self, job: Job, calls: dict[int, list[CallRequest]]) -> Run:
+        """Run ``job`` in a fresh child of the zygote, send each calls step's ``calls`` (by step index) one
+        at a time, and collect what it answers, within the limits."""
         started = 0.0 if self.proc is not None and self.proc.poll() is None else self._start()
-        data = b"g" + wire.encode(job.to_plain())
-        writer = threading.Thread(target=_write_all, args=(self.proc.stdin, data), daemon=True)
-        writer.start()  # the child reads the job while we read its events: no pipe can fill up both ways
+        writer = _Writer(self.proc.stdin)  # the child reads while we read its events: no pipe fills both ways
+        writer.send(b"g" + wire.encode(job.to_plain()))
         reader = _Reader(self.proc.stdout.fileno(), self.status_fd, self.limits.output_mb << 20)
-        result = _collect(reader, job, self.limits)
+        result = _collect(reader, job, calls, writer.send, self.limits)
+        writer.close()
         result.seconds["start"] = result.seconds.get("start", 0.0) + started
         if result.stop in (Stop.ENDED, Stop.EXITED) and not reader.exit_status:
             reader.exit_status = _read_exact(self.status_fd, zygote.STATUS.size, 10.0)
@@ -382,12 +385,27 @@ class Slot:
         return result
 
 
-def _write_all(stream, data: bytes) -> None:
-    try:
-        stream.write(data)
-        stream.flush()
-    except (BrokenPipeError, ValueError, OSError):  # the sandbox ended (or was killed) first
-        pass
+class _Writer:
+    """Writes to the sandbox's stdin from a thread of its own, so that a child that stops reading can block
+    only that thread, never the grader's deadlines."""
+
+    def __init__(self, stream):
+        self.stream, self.queue = stream, queue.SimpleQueue()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def send(self, data: bytes) -> None:
+        self.queue.put(data)
+
+    def close(self) -> None:
+        self.queue.put(None)
+
+    def _loop(self) -> None:
+        while (data := self.queue.get()) is not None:
+            try:
+                self.stream.write(data)
+                self.stream.flush()
+            except (BrokenPipeError, ValueError, OSError):  # the sandbox ended (or was killed) first
+                return
 
 
 def _read_exact(fd: int, n: int, timeout: float) -> bytes:
@@ -408,13 +426,20 @@ def _pending(fd: int) -> bool:
     return bool(select.select([fd], [], [], 0)[0])
 
 
-def _collect(reader: _Reader, job: Job, limits: Limits) -> Run:
-    """Read one child's events until End, a limit or the child's end."""
+def _collect(reader: _Reader, job: Job, calls: dict[int, list[CallRequest]], send, limits: Limits) -> Run:
+    """Read one child's events until End, a limit or the child's end, sending each calls step's calls one at a
+    time. Deadlines are the grader's own: a step may take ``step_timeout`` (plus a grace) from its Begin, and
+    the run at most as long as its steps could honestly take, whatever the child says."""
     t0 = time.monotonic()
-    asked = {c.id for s in job.steps if isinstance(s, CallsStep) for c in s.calls}
     result = Run(Stop.EXITED)
-    deadline = t0 + limits.timeout
-    step_deadline, current, step_start, ready_at = deadline, None, t0, None
+    deadline = t0 + min(limits.timeout, (limits.step_timeout + limits.grace) * (len(job.steps) + 1))
+    step_deadline, current, step_start, ready_at = deadline, -1, t0, None
+    waiting: list[CallRequest] = []  # the calls of the current step not yet sent; waiting[0] was sent
+
+    def send_next() -> None:
+        if waiting:
+            send(wire.encode(waiting[0].to_plain()))
+
     while True:
         for message in reader.messages():
             event = None if isinstance(message, wire.WireError) else decode_event(message)
@@ -423,18 +448,22 @@ def _collect(reader: _Reader, job: Job, limits: Limits) -> Run:
             elif isinstance(event, Ready) and ready_at is None:
                 ready_at, result.isolation = time.monotonic(), event.isolation
                 result.seconds["start"] = ready_at - t0
-            elif isinstance(event, Begin) and ready_at is not None and 0 <= event.step < len(job.steps):
+            elif isinstance(event, Begin) and ready_at is not None and current < event.step < len(job.steps):
                 now = time.monotonic()
-                if current is not None:
+                if current >= 0:
                     _account(result, job.steps[current], now - step_start)
                 current, step_start = event.step, now
                 step_deadline = min(deadline, now + limits.step_timeout + limits.grace)
+                waiting = list(calls.get(current, ()))
+                send_next()
             elif isinstance(event, CellDone) and event.cell not in result.cells:
                 result.cells[event.cell] = event
-            elif isinstance(event, Answer) and event.id in asked and event.id not in result.answers:
+            elif isinstance(event, Answer) and waiting and event.id == waiting[0].id:
                 result.answers[event.id] = event
-            elif isinstance(event, End):
-                if current is not None:
+                waiting.pop(0)
+                send_next()
+            elif isinstance(event, End) and not waiting:
+                if current >= 0:
                     _account(result, job.steps[current], time.monotonic() - step_start)
                 result.stop = Stop.ENDED
                 return result
@@ -450,18 +479,18 @@ def _collect(reader: _Reader, job: Job, limits: Limits) -> Run:
             result.stop = Stop.WALL_TIMEOUT if step_deadline >= deadline else Stop.STEP_TIMEOUT
             break
         reader.fill(step_deadline - now)
-    if current is not None:
+    if current >= 0:
         result.stopped_in = job.steps[current].cell
     if ready_at is None and result.stop is Stop.EXITED:
         result.stop = Stop.SETUP_FAILED
     return result
 
 
-def run(kind: Sandbox, job: Job, limits: Limits, kit: Path) -> Run:
+def run(kind: Sandbox, job: Job, calls: dict[int, list[CallRequest]], limits: Limits, kit: Path) -> Run:
     """Run one job in a slot of its own (a new zygote, stopped afterwards)."""
     slot = Slot(kind, limits, kit)
     try:
-        return slot.run(job)
+        return slot.run(job, calls)
     finally:
         slot.stop()
 

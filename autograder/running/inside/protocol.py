@@ -3,8 +3,11 @@
 The grader sends one :class:`Job` (plain data, :mod:`.wire`) on the sandbox's stdin; the sandboxed
 process answers with events on its stdout: :class:`Ready` once it is confined, :class:`Begin` before
 each step, :class:`CellDone` after a code step, one :class:`Answer` per :class:`CallRequest`, then
-:class:`End`. Every call carries an id drawn by the grader; the grader accepts exactly one answer per id
-it asked in that sandbox and ignores (and reports) anything else.
+:class:`End`. The job holds no call: when a :class:`CallsStep` begins, the grader sends its calls on
+stdin *one at a time*, each with a fresh id, the next only after the answer to the last has come. So no
+code in the sandbox can know a call before it is made, and no answer can depend on a later call's
+arguments. The grader accepts exactly one answer per id, to the call it is waiting for, and ignores
+(and reports) anything else.
 
 The student's code runs in the process that writes the events, so it can write events too: nothing here
 is trusted. :func:`decode_event` turns whatever arrives into a typed event or ``None``, never raising;
@@ -15,6 +18,7 @@ This module runs on both sides, so it imports only the standard library (and :mo
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,14 +73,21 @@ class CallRequest:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
 
+    def to_plain(self) -> dict:
+        return {"id": self.id, "target": self.target, "args": tuple(self.args), "kwargs": dict(self.kwargs)}
+
+    @classmethod
+    def from_plain(cls, data: dict) -> CallRequest:
+        return cls(data["id"], data["target"], tuple(data["args"]), dict(data["kwargs"]))
+
 
 @dataclass(frozen=True)
 class CallsStep:
-    """The calls that decide one test cell, made where that cell stands in the notebook."""
+    """Where the calls that decide one test cell are made; the calls themselves come one by one."""
 
     cell: str
-    names: tuple[str, ...]  # names that must be defined; none of the calls is made when one is missing
-    calls: tuple[CallRequest, ...]
+    names: tuple[str, ...]  # names that must be defined; every call is answered MISSING when one is not
+    count: int  # how many calls the grader will send
 
 
 Step = CodeStep | CallsStep
@@ -100,9 +111,7 @@ class Job:
             if isinstance(s, CodeStep):
                 steps.append({"kind": "code", "cell": s.cell, "source": s.source})
             else:
-                steps.append({"kind": "calls", "cell": s.cell, "names": list(s.names), "calls": [
-                    {"id": c.id, "target": c.target, "args": tuple(c.args), "kwargs": dict(c.kwargs)}
-                    for c in s.calls]})
+                steps.append({"kind": "calls", "cell": s.cell, "names": list(s.names), "count": s.count})
         return {"steps": steps, "step_seconds": self.step_seconds, "memory_bytes": self.memory_bytes,
                 "nproc": self.nproc, "file_bytes": self.file_bytes, "uid": self.uid, "preload": list(self.preload)}
 
@@ -114,9 +123,7 @@ class Job:
             if s["kind"] == "code":
                 steps.append(CodeStep(s["cell"], s["source"]))
             else:
-                calls = tuple(CallRequest(c["id"], c["target"], tuple(c["args"]), dict(c["kwargs"]))
-                              for c in s["calls"])
-                steps.append(CallsStep(s["cell"], tuple(s["names"]), calls))
+                steps.append(CallsStep(s["cell"], tuple(s["names"]), int(s["count"])))
         return cls(tuple(steps), float(data["step_seconds"]), int(data["memory_bytes"]), int(data["nproc"]),
                    int(data["file_bytes"]), data["uid"], tuple(data["preload"]))
 
@@ -178,11 +185,21 @@ def encode_event(event: Event) -> dict:
 
 
 def _str(value: Any, limit: int = 4000) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
+    """A string from the sandbox, cut to ``limit`` and made valid UTF-8 (lone surrogates escaped)."""
+    if not isinstance(value, str):
+        return None
+    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def decode_event(data: Any) -> Event | None:
     """A typed event from whatever arrived, or ``None`` when it is not a well-formed event. Never raises."""
+    try:
+        return _decode(data)
+    except Exception:  # noqa: BLE001 - whatever the student's process wrote: not an event
+        return None
+
+
+def _decode(data: Any) -> Event | None:
     if not isinstance(data, dict):
         return None
     kind = data.get("type")
@@ -193,14 +210,15 @@ def decode_event(data: Any) -> Event | None:
     if kind == "cell" and _str(data.get("cell")) is not None and type(data.get("ok")) is bool:
         unavailable = data.get("unavailable")
         names = tuple(n[:200] for n in unavailable if isinstance(n, str)) if isinstance(unavailable, list) else ()
-        return CellDone(data["cell"], data["ok"], _str(data.get("error")) or "", names)
+        return CellDone(_str(data["cell"]), data["ok"], _str(data.get("error")) or "",
+                        tuple(_str(n) for n in names))
     if kind == "answer" and _str(data.get("id")) is not None and type(data.get("ok")) is bool:
         try:
             error_kind = ErrorKind(data.get("kind")) if data.get("kind") is not None else None
         except ValueError:
             return None
         seconds = data.get("seconds")
-        seconds = float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else 0.0
+        seconds = float(seconds) if type(seconds) is float and math.isfinite(seconds) else 0.0
         return Answer(data["id"], data["ok"], data.get("value"), _str(data.get("error")) or "", error_kind, seconds)
     if kind == "end":
         return End()

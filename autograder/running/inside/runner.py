@@ -25,13 +25,14 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import wire
 from .protocol import (
     Answer,
     Begin,
     CallRequest,
+    CallsStep,
     CellDone,
     CodeStep,
     End,
@@ -119,16 +120,17 @@ def confine(job: Job) -> dict:
         m for m in ("torch", "autograder") if importlib.util.find_spec(m) is not None)}
 
 
-def _private_stdio() -> int:
-    """Move the result channel off fd 1 and point the student's stdin/stdout/stderr at /dev/null."""
-    channel = os.dup(1)
+def _private_stdio() -> tuple[int, BinaryIO]:
+    """Move the result channel off fd 1 and the calls channel off fd 0, and point the student's stdin,
+    stdout and stderr at /dev/null."""
+    results, calls = os.dup(1), os.dup(0)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
     sys.stderr = sys.stdout
-    return channel
+    return results, io.FileIO(calls, "r")
 
 
 # ---------------------------------------------------------------------------------------- steps
@@ -167,10 +169,20 @@ def _bound_names(stmt: ast.Import | ast.ImportFrom, missing: str) -> dict[str, s
     return {a.asname or a.name: missing for a in stmt.names}
 
 
+def _stored_names(stmt: ast.stmt) -> set[str]:
+    """The names a statement assigns or defines."""
+    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        names.add(stmt.name)
+    return names
+
+
 def run_cell(step: CodeStep, ns: dict, unavailable: dict[str, str], attempts: TorchAttempts) -> CellDone:
     """Run a cell statement by statement, as Python would, except that an import of a module that does
-    not exist here is skipped (and noted) instead of ending the cell: a NumPy part's own cell may well
-    import torch for a self-check, and that costs nothing unless the graded function needs torch."""
+    not exist here is skipped (and noted) instead of ending the cell, and so is every later statement that
+    fails only because it uses what that import would have defined (the names it assigns are then missing
+    too): a NumPy part's own cell may well check itself against torch, and that costs nothing unless the
+    graded function needs torch."""
     skipped: list[str] = []
     try:
         tree = ast.parse(step.source, f"<cell {step.cell}>")
@@ -184,6 +196,10 @@ def run_cell(step: CodeStep, ns: dict, unavailable: dict[str, str], attempts: To
                     raise
                 skipped.append(missing)
                 unavailable.update(_bound_names(stmt, missing.split(".")[0]))
+            except NameError as err:
+                if getattr(err, "name", None) not in unavailable:
+                    raise
+                unavailable.update(dict.fromkeys(_stored_names(stmt), unavailable[err.name]))
     except BaseException as err:  # noqa: B036 - student code may raise anything, SystemExit included
         return CellDone(step.cell, False, _describe(err), _tried(skipped, attempts))
     return CellDone(step.cell, True, "", _tried(skipped, attempts))
@@ -250,38 +266,47 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise StepTimeout
 
 
-def run_steps(job: Job, ns: dict, emit: Emitter, attempts: TorchAttempts) -> None:
+def run_calls(step: CallsStep, ns: dict, calls_in: BinaryIO, emit: Emitter, unavailable: dict[str, str],
+              timed_out: set[str]) -> None:
+    """Read the step's calls from the grader one at a time and answer each before the next comes."""
+    missing = [n for n in step.names if n not in ns]
+    for _ in range(step.count):
+        call = CallRequest.from_plain(wire.read_message(calls_in))
+        if missing:
+            answer = Answer(call.id, False, None, missing[0], ErrorKind.MISSING)
+        elif call.target in timed_out:  # one endless function costs one step budget, not one per part
+            answer = Answer(call.id, False, None, "timed out", ErrorKind.TIMEOUT)
+        else:
+            answer = make_call(call, ns, unavailable)
+            if answer.kind is ErrorKind.TIMEOUT:
+                timed_out.add(call.target)
+        emit(answer)
+
+
+def run_steps(job: Job, ns: dict, emit: Emitter, calls_in: BinaryIO, attempts: TorchAttempts) -> None:
     unavailable: dict[str, str] = {}  # names whose import was skipped -> the module that does not exist here
-    timed_out: set[str] = set()  # one endless function costs one step budget, not one per part
+    timed_out: set[str] = set()
+    runner = os.getpid()
     for index, step in enumerate(job.steps):
         emit(Begin(index))
         signal.setitimer(signal.ITIMER_REAL, job.step_seconds)
         signal.setitimer(signal.ITIMER_PROF, job.step_seconds)
-        answers: list[Answer] = []
         done = CellDone(step.cell, False, "timed out")
         try:
             if isinstance(step, CodeStep):
                 done = run_cell(step, ns, unavailable, attempts)
             else:
-                missing = [n for n in step.names if n not in ns]
-                for call in step.calls:
-                    if missing or call.target in timed_out:
-                        reason = (missing[0], ErrorKind.MISSING) if missing else ("timed out", ErrorKind.TIMEOUT)
-                        answers.append(Answer(call.id, False, None, reason[0], reason[1]))
-                        continue
-                    answers.append(make_call(call, ns, unavailable))
-                    if answers[-1].kind is ErrorKind.TIMEOUT:
-                        timed_out.add(call.target)
+                run_calls(step, ns, calls_in, emit, unavailable, timed_out)
         except StepTimeout:  # fired between the student's code and ours
             pass
         finally:
+            if os.getpid() != runner:  # a process the student forked came back here: it is not the runner
+                os._exit(0)
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.setitimer(signal.ITIMER_PROF, 0)
             _reap_children()
         if isinstance(step, CodeStep):
             emit(done)
-        for answer in answers:
-            emit(answer)
 
 
 class _IPythonStub:
@@ -295,7 +320,7 @@ class _IPythonStub:
 
 def main() -> None:
     try:
-        job = Job.from_plain(wire.read_message(sys.stdin.buffer))
+        job = Job.from_plain(wire.read_message(io.FileIO(0, "r", closefd=False)))  # unbuffered: no read-ahead
     except Exception:  # noqa: BLE001 - the grader wrote it; nothing of the student's has run
         os._exit(ExitCode.BAD_JOB)
     for module in job.preload:
@@ -303,7 +328,8 @@ def main() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-    emit = Emitter(_private_stdio())
+    results, calls_in = _private_stdio()
+    emit = Emitter(results)
     try:
         isolation = confine(job)
     except BaseException:  # noqa: B036 - never run student code half-confined
@@ -315,6 +341,9 @@ def main() -> None:
     if "torch" not in sys.modules:
         sys.meta_path.append(attempts)
     ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
-    run_steps(job, ns, emit, attempts)
+    try:
+        run_steps(job, ns, emit, calls_in, attempts)
+    except (EOFError, wire.WireError):  # the grader stopped sending calls: it has what it needs
+        os._exit(ExitCode.OK)
     emit(End())
     os._exit(ExitCode.OK)
