@@ -1,8 +1,13 @@
-"""Every red-team submission in tests/fixtures/redteam/, graded together with honest ones in ONE run.
+"""The red-team acceptance set: every submission in tests/fixtures/redteam/, graded in ONE run per assignment.
 
-Asserts: no undeserved point (each fixture's exact score), a clear message in each student's feedback,
-honest submissions keep their exact scores, the gradebook (read through nbgrader's API) agrees, no
-sandbox process survives, nothing outside the sandboxes was touched, and a re-run changes nothing.
+``tests/fixtures/redteam/*.py`` are ``ps3_lstm`` submissions, ``tests/fixtures/redteam/<assignment>/*.py``
+those of other assignments (the format is in that folder's README). For each assignment this asserts: the
+run completes; every submission gets exactly its deserved score (no undeserved point for an attack, no
+point lost by an honest student) and feedback that names what happened; the gradebook, read through
+nbgrader's API, agrees; no sandbox process survives; nothing is left outside ``nbgrader_work/`` (the
+course, the submissions, the run's temporary folder, and nothing of a sandbox's in /tmp, /var/tmp,
+/dev/shm or ~); other checkouts planted on the machine were neither read nor changed; sleeping
+submissions cost a few step limits, not what they asked for; and a re-run changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ import csv
 import importlib.util
 import json
 import os
+import shutil
+import stat
+import tempfile
+import time
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
@@ -21,127 +31,259 @@ from engine_course import REPO, make_course, student_notebook, write_submission
 from autograder.cli import main as autograder_main
 from autograder.running.sandbox import SANDBOX_UID_BASE
 
-
 FIXTURES = Path(__file__).parent / "fixtures" / "redteam"
-MAX = 13
-
-LOOP_STYLE = '''
-def lstm_layer(x, h0, c0, W_ih, W_hh, b_ih, b_hh, batch_first=False):
-    xs = np.swapaxes(x, 0, 1) if batch_first else x
-    h, c = h0[0], c0[0]
-    outs = []
-    for t in range(xs.shape[0]):
-        h, c = lstm_cell(xs[t], h, c, W_ih, W_hh, b_ih, b_hh)
-        outs.append(h)
-    out = np.stack(outs)
-    return (np.swapaxes(out, 0, 1) if batch_first else out), (h[None], c[None])
-'''
-EINSUM_CELL = '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    H = h_prev.shape[1]
-    z = np.einsum("ni,gi->ng", x_t, W_ih) + np.einsum("nh,gh->ng", h_prev, W_hh) + (b_ih + b_hh)
-    sig = lambda a: 1.0 / (1.0 + np.exp(-a))
-    i, f, g, o = sig(z[:, :H]), sig(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), sig(z[:, 3 * H:])
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-'''
-IGNORES_BATCH_FIRST = LOOP_STYLE.replace("np.swapaxes(x, 0, 1) if batch_first else x", "x").replace(
-    "(np.swapaxes(out, 0, 1) if batch_first else out)", "out")
-HONEST = {  # student -> (cells, exact score)
-    "honest_full": ({}, MAX),
-    "honest_written_differently": ({"lstm_cell_solution": "import numpy as np\n" + EINSUM_CELL,
-                                    "lstm_layer_solution": LOOP_STYLE}, MAX),
-    "honest_ignores_batch_first": ({"lstm_layer_solution": IGNORES_BATCH_FIRST}, MAX - 3),
-}
+MAIN = "ps3_lstm"  # the assignment of the fixtures at the top of FIXTURES
+# (--step-timeout, --timeout) per assignment: a step limit of 3 s, and 30 s per sandbox run, well above any
+# honest submission's, so that a sandbox living that long stands out; ps2's honest model trains for ~10 s.
+LIMITS = {"ps2_char_lm": (60, 120)}
+DEFAULT_LIMITS = (3, 30)
+SANDBOX_UIDS = range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 64)
+MARKER = "redteam-planted"  # in the name of every file an attack plants
+PLACES = ("/tmp", "/var/tmp", "/dev/shm", str(Path.home()))
 
 
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(f"redteam_{path.stem}", path)
+def _load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"redteam_{path.parent.name}_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def fixtures() -> dict[str, object]:
-    return {p.stem: _load(p) for p in sorted(FIXTURES.glob("*.py"))}
+def fixtures(assignment: str) -> dict[str, ModuleType]:
+    folder = FIXTURES if assignment == MAIN else FIXTURES / assignment
+    return {p.stem: _load(p) for p in sorted(folder.glob("*.py"))}
 
 
-def _bad_input(kind: str, name: str, course: Path, subs: Path) -> str:
+ASSIGNMENTS = [MAIN] + sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and any(p.glob("*.py")))
+
+
+def is_honest(fx: ModuleType) -> bool:
+    return getattr(fx, "HONEST", False)
+
+
+def is_attack(fx: ModuleType) -> bool:
+    """Student code written to break the rules or the grader (bad-input files and honest students are not)."""
+    return not is_honest(fx) and not hasattr(fx, "KIND")
+
+
+# ------------------------------------------------------------------------------------------ other checkouts
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> dict[Path, tuple[bytes, float]]:
+    """Fake second checkouts (a ``solutions/`` notebook holding the reference solution) outside the course:
+    in this test's temporary folder and, where writable, under /srv and /opt. Returns their bytes and
+    mtimes, to check afterwards that nothing changed them."""
+    roots = [tmp_path_factory.mktemp("other-checkout")]
+    for top in ("/srv", "/opt"):
+        if os.access(top, os.W_OK):
+            roots.append(Path(tempfile.mkdtemp(prefix="redteam-other-checkout-", dir=top)))
+    files = {}
+    for root in roots:
+        for assignment in ASSIGNMENTS:
+            target = root / "solutions" / assignment / f"{assignment}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / "solutions" / assignment / f"{assignment}.ipynb", target)
+            files[target] = (target.read_bytes(), target.stat().st_mtime)
+        for path in [root, *root.rglob("*")]:  # readable by anyone: only the sandbox can keep them out
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    yield files
+    for root in roots[1:]:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------ submissions
+
+
+def _write_raw(subs: Path, student: str, assignment: str, nb: dict) -> None:
+    """A notebook written as JSON without nbformat's validation (a malformed cell is the point)."""
+    path = subs / student / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def _bad_input(kind: str, name: str, assignment: str, course: Path, subs: Path) -> str:
     """Write one bad-input fixture; return the student id it should be graded under (prefix for non-UTF-8)."""
-    solved = student_notebook(course)
+    solved = student_notebook(course, assignment)
+    folder = subs / name / assignment
     if kind == "truncated":
         text = nbformat.writes(solved)
-        (p := subs / name / "ps3_lstm" / "ps3_lstm.ipynb").parent.mkdir(parents=True)
-        p.write_text(text[: len(text) // 2])
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text(text[: len(text) // 2])
     elif kind == "not_a_notebook":
-        (p := subs / name / "ps3_lstm" / "ps3_lstm.ipynb").parent.mkdir(parents=True)
-        p.write_text("[1, 2, 3]")
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text("[1, 2, 3]")
     elif kind == "renamed":
-        (p := subs / name / "ps3_lstm" / "ps3_lstm (1).ipynb").parent.mkdir(parents=True)
-        nbformat.write(solved, p)
+        folder.mkdir(parents=True)
+        nbformat.write(solved, folder / f"{assignment} (1).ipynb")
     elif kind == "missing":
-        (subs / name / "ps3_lstm").mkdir(parents=True)
-        (subs / name / "ps3_lstm" / "notes.txt").write_text("forgot to attach")
+        folder.mkdir(parents=True)
+        (folder / "notes.txt").write_text("forgot to attach")
     elif kind == "two_files":
         name = "twofiles"
-        nbformat.write(student_notebook(course, solved=False), subs / f"{name}_first.ipynb")
+        nbformat.write(student_notebook(course, assignment, solved=False), subs / f"{name}_first.ipynb")
         os.utime(subs / f"{name}_first.ipynb", (1_600_000_000, 1_600_000_000))
         nbformat.write(solved, subs / f"{name}_final.ipynb")
     elif kind == "non_utf8":
         name = "caf"
-        with open(os.fsencode(subs) + b"/caf\xe9_ps3_lstm.ipynb", "w") as f:
+        with open(os.fsencode(subs) + f"/caf\xe9_{assignment}.ipynb".encode("latin-1"), "w") as f:
             f.write(nbformat.writes(solved))
     elif kind == "huge_outputs":
         nb = copy.deepcopy(solved)
         code = next(c for c in nb.cells if c.cell_type == "code")
         code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (30 << 20))]
-        write_submission(subs, name, nb)
+        write_submission(subs, name, nb, assignment, assignment)
     elif kind == "wrong_assignment":
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
             "def rnn_cell(x, h, W_ih, W_hh, b_ih, b_hh):\n    return h\n",
             metadata={"nbgrader": {"grade_id": "rnn_cell_solution", "solution": True, "grade": False,
                                    "locked": False, "schema_version": 3}})])
-        write_submission(subs, name, nb)
+        write_submission(subs, name, nb, assignment, assignment)
     elif kind == "deleted_reordered":
         nb = copy.deepcopy(solved)
         nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "lstm_layer_solution"]
         nb.cells.reverse()
-        write_submission(subs, name, nb)
+        write_submission(subs, name, nb, assignment, assignment)
+    elif kind == "deep_metadata":  # {"nested": {"nested": ... 50 000 levels}} in the notebook's metadata
+        raw = json.loads(nbformat.writes(solved))
+        raw["metadata"]["deep"] = "@DEEP@"
+        depth = 50_000
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text(
+            json.dumps(raw).replace('"@DEEP@"', '{"nested": ' * depth + "1" + "}" * depth), encoding="utf-8")
     else:
         raise ValueError(kind)
     return name
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("redteam")
-    course = make_course(tmp / "course")
+def _placed(nb: nbformat.NotebookNode, after: dict[str, list[str]]) -> None:
+    """Insert the added cells of ``after`` (grade_id -> sources) right after the cell with that grade_id."""
+    for gid, sources in after.items():
+        index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+        nb.cells[index + 1:index + 1] = [nbformat.v4.new_code_cell(source) for source in sources]
+
+
+def _substituted(source: str, planted: dict[Path, tuple[bytes, float]], course: Path) -> str:
+    """``source`` with ``{{PLANTED}}`` replaced by the paths an attack should fail to read: the planted
+    checkouts, the repository's and the course's solutions, the course's gradebook."""
+    targets = [str(p) for p in planted] + [str(REPO / "solutions"), str(course / "solutions"),
+                                           str(course / "nbgrader_work" / "gradebook.db")]
+    return source.replace("{{PLANTED}}", repr(targets))
+
+
+def write_fixture(name: str, fx: ModuleType, assignment: str, course: Path, subs: Path,
+                  planted: dict[Path, tuple[bytes, float]]) -> str:
+    """Write one fixture's submission; returns the student id it is graded under."""
+    if hasattr(fx, "KIND"):
+        return _bad_input(fx.KIND, name, assignment, course, subs)
+    cells = {gid: _substituted(src, planted, course) for gid, src in getattr(fx, "CELLS", {}).items()}
+    nb = student_notebook(course, assignment, answers=cells, solved=getattr(fx, "BASE", "solved") == "solved")
+    _placed(nb, {gid: [_substituted(s, planted, course) for s in ([sources] if isinstance(sources, str) else sources)]
+                 for gid, sources in getattr(fx, "AFTER", {}).items()})
+    added = getattr(fx, "ADDED", [])
+    for source in [added] if isinstance(added, str) else added:
+        nb.cells.append(nbformat.v4.new_code_cell(_substituted(source, planted, course)))
+    if hasattr(fx, "edit"):
+        raw = json.loads(nbformat.writes(nb))
+        fx.edit(raw)
+        _write_raw(subs, name, assignment, raw)
+    else:
+        write_submission(subs, name, nb, assignment, assignment)
+    return name
+
+
+# ------------------------------------------------------------------------------------------ what a run leaves
+
+
+def _tree(root: Path, skip: tuple[Path, ...] = ()) -> dict[str, tuple[int, int]]:
+    """Every entry under ``root`` (links not followed) with its size and mtime, ``skip`` left out."""
+    out = {}
+    for here, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(here, d) not in skip]
+        for name in dirs + files:
+            path = Path(here, name)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            out[str(path.relative_to(root))] = (info.st_size if not stat.S_ISDIR(info.st_mode) else 0,
+                                                info.st_mtime_ns)
+    return out
+
+
+def _shared_places() -> dict[str, int]:
+    """The entries of /tmp, /var/tmp, /dev/shm and ~ (two levels, pytest's own folders skipped) and their owners.
+
+    Other processes share these folders, so the test asserts only about entries a sandbox could have made:
+    owned by a sandbox uid, or named like what the attacks plant."""
+    found = {}
+    for place in PLACES:
+        try:
+            top = list(os.scandir(place))
+        except OSError:
+            continue
+        for entry in top:
+            if entry.name.startswith("pytest-of-"):
+                continue
+            entries = [entry]
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    entries += list(os.scandir(entry.path))
+            except OSError:
+                pass
+            for e in entries:
+                try:
+                    found[e.path] = e.stat(follow_symlinks=False).st_uid
+                except OSError:
+                    continue
+    return found
+
+
+# ------------------------------------------------------------------------------------------ the runs
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory, planted, monkeypatch_module):
+    assignment = request.param
+    tmp = tmp_path_factory.mktemp(f"redteam-{assignment}")
+    course = make_course(tmp / "course", assignment)
     subs = tmp / "submissions"
     subs.mkdir()
-    expected: dict[str, tuple[float, str | None]] = {}
-    for name, fx in fixtures().items():
-        if hasattr(fx, "KIND"):
-            student = _bad_input(fx.KIND, name, course, subs)
-        else:
-            nb = student_notebook(course, answers=fx.CELLS, solved=fx.BASE == "solved")
-            if getattr(fx, "ADDED", None):
-                nb.cells.append(nbformat.v4.new_code_cell(fx.ADDED))
-            write_submission(subs, name, nb)
-            student = name
-        expected[student] = (fx.EXPECT, fx.MESSAGE)
-    for student, (cells, score) in HONEST.items():
-        write_submission(subs, student, student_notebook(course, answers=cells))
-        expected[student] = (score, None)
-    args = ["ps3_lstm", str(subs), "--course", str(course), "--timeout", "120", "--step-timeout", "3",
+    expected: dict[str, ModuleType] = {}
+    for name, fx in fixtures(assignment).items():
+        expected[write_fixture(name, fx, assignment, course, subs, planted)] = fx
+    run_tmp = tmp / "run-tmp"  # the grader's own temporary files go here, so that they can be checked
+    run_tmp.mkdir()
+    monkeypatch_module.setenv("TMPDIR", str(run_tmp))
+    monkeypatch_module.setattr(tempfile, "tempdir", str(run_tmp))
+    before = {"course": _tree(course), "subs": _tree(subs), "shared": _shared_places()}
+    step, timeout = LIMITS.get(assignment, DEFAULT_LIMITS)
+    args = [assignment, str(subs), "--course", str(course), "--timeout", str(timeout), "--step-timeout", str(step),
             "--memory", "1024", "--quiet"]
+    t0 = time.monotonic()
     assert autograder_main(args) == 0
+    wall = time.monotonic() - t0
     work = course / "nbgrader_work"
-    return {"course": course, "subs": subs, "args": args, "expected": expected, "work": work,
-            "rows": _csv_rows(work), "journal": (work / "autograder/ps3_lstm/journal.jsonl").read_text()}
+    after = {"course": _tree(course, skip=(work,)), "subs": _tree(subs), "shared": _shared_places()}
+    before["course"] = {k: v for k, v in before["course"].items() if not k.startswith("nbgrader_work")}
+    journal = (work / "autograder" / assignment / "journal.jsonl").read_text()
+    results = {}
+    for line in journal.splitlines():
+        entry = json.loads(line)
+        results[entry["student"]] = entry["result"]
+    return {"assignment": assignment, "course": course, "subs": subs, "args": args, "expected": expected,
+            "work": work, "rows": _csv_rows(work, assignment), "journal": journal, "results": results,
+            "before": before, "after": after, "wall": wall, "run_tmp": run_tmp, "step": step}
 
 
-def _csv_rows(work: Path) -> dict[str, dict]:
-    with open(work / "autograder" / "ps3_lstm" / "grades.csv", encoding="utf-8") as f:
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def _csv_rows(work: Path, assignment: str) -> dict[str, dict]:
+    with open(work / "autograder" / assignment / "grades.csv", encoding="utf-8") as f:
         return {row["student"]: row for row in csv.DictReader(f)}
 
 
@@ -151,67 +293,121 @@ def _student(rows: dict, name: str) -> str:
     return matches[0]
 
 
-def test_there_are_at_least_15_attacks_and_failures():
-    assert len(fixtures()) >= 15
+# ------------------------------------------------------------------------------------------ the assertions
 
 
-def test_every_submission_gets_exactly_its_deserved_score(graded):
+def test_the_set_has_at_least_40_attacks_and_12_honest_submissions():
+    every = [fx for a in ASSIGNMENTS for fx in fixtures(a).values()]
+    assert sum(map(is_attack, every)) >= 40
+    assert sum(map(is_honest, every)) >= 12
+
+
+def test_the_readme_table_lists_every_fixture_with_its_class_and_score():
+    listed, section = set(), None
+    for line in (FIXTURES / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            section = line.split()[1]
+        elif line.startswith("| ") and section in ASSIGNMENTS and not line.startswith("| fixture"):
+            name, cls, score = (cell.strip() for cell in line.strip("|").split("|"))
+            listed.add((section, name, cls, score))
+    actual = {(a, name, str(fx.CLASS), f"{fx.EXPECT:g}") for a in ASSIGNMENTS for name, fx in fixtures(a).items()}
+    assert listed == actual
+
+
+def test_no_undeserved_point_and_no_honest_point_lost(graded):
     rows = graded["rows"]
     got = {name: float(rows[_student(rows, name)]["score"]) for name in graded["expected"]}
-    want = {name: float(score) for name, (score, _) in graded["expected"].items()}
-    assert got == want
+    want = {name: float(fx.EXPECT) for name, fx in graded["expected"].items()}
+    wrong = {name: f"got {got[name]:g}, deserves {want[name]:g}" for name in want if got[name] != want[name]}
+    assert wrong == {}
 
 
 def test_every_student_feedback_names_what_happened(graded):
-    feedback = graded["work"] / "autograder" / "ps3_lstm" / "feedback"
-    for name, (_, message) in graded["expected"].items():
+    feedback = graded["work"] / "autograder" / graded["assignment"] / "feedback"
+    missing = {}
+    for name, fx in graded["expected"].items():
         student = _student(graded["rows"], name)
-        page = (feedback / f"{student}.html").read_text(encoding="utf-8")
-        if message:
-            assert message.lower() in page.lower(), (name, message)
+        page = (feedback / f"{student}.html").read_text(encoding="utf-8").lower()
+        phrases = fx.MESSAGE if isinstance(fx.MESSAGE, tuple) else (fx.MESSAGE,)
+        if fx.MESSAGE and not any(p.lower() in page for p in phrases):
+            missing[name] = fx.MESSAGE
+        review = getattr(fx, "REVIEW", None)
+        if review and review.lower() not in graded["rows"][student]["review"].lower():
+            missing[name] = f"review column: {review}"
+    assert missing == {}
 
 
 def test_gradebook_through_nbgraders_api_matches(graded):
     from nbgrader.api import Gradebook
 
+    assignment = graded["assignment"]
     with Gradebook("sqlite:///" + str(graded["work"] / "gradebook.db")) as gb:
-        for name, (score, _) in graded["expected"].items():
+        for name, fx in graded["expected"].items():
             student = _student(graded["rows"], name)
-            nb = gb.find_submission_notebook("ps3_lstm", "ps3_lstm", student)
+            nb = gb.find_submission_notebook(assignment, assignment, student)
             auto = sum(g.auto_score or 0 for g in nb.grades)
-            assert auto == pytest.approx(score), name
-        for student in HONEST:  # the written answer on batch_first still waits for formgrader
-            assert gb.find_submission_notebook("ps3_lstm", "ps3_lstm", student).needs_manual_grade
+            assert auto == pytest.approx(fx.EXPECT), name
+            if is_honest(fx) and assignment == MAIN:  # the written answer on batch_first waits for formgrader
+                assert nb.needs_manual_grade, name
 
 
 def test_no_sandbox_process_survives(graded):
-    uids = set(range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 64))
     survivors = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             uid_line = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if int(uid_line.split()[1]) in uids:
+        if int(uid_line.split()[1]) in SANDBOX_UIDS:
             survivors.append(status.parent.name)
     assert survivors == []
 
 
-def test_nothing_outside_the_sandboxes_changed(graded):
-    course, subs = graded["course"], graded["subs"]
-    assert (course / "solutions" / "ps3_lstm" / "ps3_lstm.ipynb").is_file()
-    assert (course / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb").is_file()
-    assert (subs / "honest_full" / "ps3_lstm" / "ps3_lstm.ipynb").is_file()
-    autograded = course / "nbgrader_work" / "autograded"
-    assert (autograded / "honest_full" / "ps3_lstm" / "ps3_lstm.ipynb").is_file()
-    leaked = json.loads(graded["journal"].splitlines()[0])  # the journal is readable JSON lines
-    assert "student" in leaked
+def test_nothing_is_left_outside_nbgrader_work(graded):
+    before, after = graded["before"], graded["after"]
+    assert after["course"] == before["course"]  # the course outside nbgrader_work/: nothing added, changed, removed
+    assert after["subs"] == before["subs"]  # the submissions are read, never written
+    assert sorted(os.listdir(graded["run_tmp"])) == []  # the grader's own temporary files are gone
+    new = {path: uid for path, uid in after["shared"].items() if path not in before["shared"]}
+    left = {path: uid for path, uid in new.items() if uid in SANDBOX_UIDS or MARKER in path}
+    assert left == {}
+    autograded = graded["work"] / "autograded"
+    honest = next(name for name, fx in graded["expected"].items() if is_honest(fx))
+    assigned = graded["assignment"]
+    assert (autograded / _student(graded["rows"], honest) / assigned / f"{assigned}.ipynb").is_file()
+
+
+def test_no_other_checkout_was_read_or_changed(graded, planted):
+    for path, (data, mtime) in planted.items():
+        assert path.read_bytes() == data and path.stat().st_mtime == mtime, path
+    readers = [name for name, fx in graded["expected"].items() if "{{PLANTED}}" in Path(fx.__file__).read_text()]
+    rows = graded["rows"]
+    for name in readers:
+        assert float(rows[_student(rows, name)]["score"]) == graded["expected"][name].EXPECT, name
+
+
+def test_sleeping_costs_a_few_step_limits_not_what_it_asks_for(graded):
+    """Each submission with ``MAX_SECONDS`` (the sleepers and those that ignore the time limits) took at
+    most that long, and the whole run stayed far below the sleep its submissions asked for."""
+    results, rows = graded["results"], graded["rows"]
+    slow = {}
+    asked = 0.0
+    for name, fx in graded["expected"].items():
+        limit = getattr(fx, "MAX_SECONDS", None)
+        if limit is None:
+            continue
+        asked += getattr(fx, "SLEEPS", 0)
+        seconds = results[_student(rows, name)]["seconds"]
+        if seconds > limit:
+            slow[name] = f"{seconds:.1f} s > {limit} s"
+    assert slow == {}
+    assert graded["wall"] < 0.1 * asked or asked == 0
 
 
 def test_rerun_is_idempotent(graded, capsys):
     assert autograder_main(graded["args"]) == 0
     out = capsys.readouterr().out
     assert "0 graded now" in out
-    assert _csv_rows(graded["work"]) == graded["rows"]
-    journal = (graded["work"] / "autograder/ps3_lstm/journal.jsonl").read_text()
+    assert _csv_rows(graded["work"], graded["assignment"]) == graded["rows"]
+    journal = (graded["work"] / "autograder" / graded["assignment"] / "journal.jsonl").read_text()
     assert journal == graded["journal"]

@@ -44,7 +44,7 @@ from autograder.running.nbmeta import grade_id, is_manual, is_test, points
 from autograder.running.plan import Plan, build_plan
 from autograder.running.sandbox import Limits, Run
 
-RESTARTS = 2  # fresh children per sandbox kind after steps that had to be killed
+RESTARTS = 4  # fresh children per sandbox kind after steps that had to be killed
 
 
 @dataclass
@@ -356,22 +356,32 @@ class Engine:
     def _answers_in(self, kind: Sandbox, plan: Plan, todo: dict[str, list[Case]], worker: _Worker,
                     result: StudentResult) -> tuple[dict[str, tuple[_Asked, list[Answer | None], Run]], Run]:
         """Every asked check's answers from sandboxes of ``kind``, with the run they came from. When a step is
-        killed at its time limit, the rest is run again in a fresh child without that step (at most
-        :data:`RESTARTS` times), so that one endless part does not cost the parts after it."""
+        killed at its time limit, the rest is run again in a fresh child without that step, and without
+        calling again the function that was stopped (its other parts count as timed out), at most
+        :data:`RESTARTS` times: one endless part does not cost the parts that do not need it."""
         answered: dict[str, tuple[_Asked, list[Answer | None], Run]] = {}
         skipped: set[str] = set()
+        stopped: set[str] = set()  # functions that had to be killed
         while True:
             steps = [CodeStep(s.cell, "") if s.cell in skipped else s for s in plan.steps]
             run, asked = self._run_sandbox(kind, replace(plan, steps=steps), todo, worker, result)
             answered |= {cid: (a, [run.answers.get(i) for i in a.ids], run) for cid, a in asked.items()}
             killed = run.stopped_in if run.stop is Stop.STEP_TIMEOUT else None
-            todo = {cid: c for cid, c in todo.items() if cid != killed and None in answered[cid][1]}
-            if killed is None or killed in skipped or len(skipped) == RESTARTS or not todo:
+            if killed is None or len(skipped) + len(stopped) >= RESTARTS:
                 return answered, run
-            skipped.add(killed)
-            result.cell_errors[killed] = f"stopped: it ran past the time limit of {self.limits.step_timeout:g} s"
+            if run.stopped_call is not None:
+                stopped.add(run.stopped_call.target)
+            else:
+                skipped.add(killed)
+                result.cell_errors[killed] = f"stopped: it ran past the time limit of {self.limits.step_timeout:g} s"
+            for a, answers, _ in answered.values():  # parts that would only call a stopped function again
+                if any(c.call.target in stopped for c in a.cases):
+                    answers[:] = [x or Answer("", False, None, "timed out", ErrorKind.TIMEOUT) for x in answers]
+            todo = {cid: c for cid, c in todo.items() if None in answered[cid][1]}
+            if not todo:
+                return answered, run
             result.notes.append(f"{killed} ran past its time limit and ignored the signal to stop; the rest of the "
-                                "notebook was graded again without it")
+                                "notebook was graded again in a fresh sandbox")
 
     def _grade(self, sub: Submission, workers: queue.Queue) -> StudentResult:
         t0 = time.monotonic()

@@ -94,6 +94,7 @@ class Run:
     cells: dict[str, CellDone] = field(default_factory=dict)
     isolation: dict = field(default_factory=dict)
     stopped_in: str | None = None  # the step (cell or test cell) running when the sandbox stopped
+    stopped_call: CallRequest | None = None  # the call it was answering then, if any
     exit_code: int | None = None
     ignored: list[str] = field(default_factory=list)  # events that were malformed, unasked or repeated
     seconds: dict[str, float] = field(default_factory=dict)  # start, cells, calls
@@ -481,6 +482,7 @@ def _collect(reader: _Reader, job: Job, calls: dict[int, list[CallRequest]], sen
         reader.fill(step_deadline - now)
     if current >= 0:
         result.stopped_in = job.steps[current].cell
+        result.stopped_call = waiting[0] if waiting else None
     if ready_at is None and result.stop is Stop.EXITED:
         result.stop = Stop.SETUP_FAILED
     return result
