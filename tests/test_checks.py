@@ -10,7 +10,7 @@ import pytest
 
 from autograder.checks import find_forbidden, run_check
 from autograder.correctness import CHECKS, get_check
-from autograder.correctness.cases import Call, CallError, Case, decide, from_json, to_json
+from autograder.correctness.cases import Call, CallError, Case, Check, decide, from_json, to_json
 from autograder.correctness.policy import Rule
 from autograder.correctness.reference import case_difference, load_cases, stale_checks
 from autograder.running.inside import probes
@@ -121,6 +121,21 @@ def test_call_errors_and_wrong_types_become_feedback():
     assert not verdict.passed and "3 of 3 cases fail" in verdict.message and "NotImplementedError" in verdict.message
     verdict = decide(check, cases[1:2], [np.zeros(3)])
     assert "expected a tuple (h_t, c_t)" in verdict.message
+
+
+def test_a_check_judged_as_a_whole_quotes_the_first_failed_call_or_a_malformed_result():
+    check = get_check("ps2_char_lm", "char_lm_trained")
+    cases = load_cases("ps2_char_lm", "char_lm_trained")
+    vocab, logits = cases[0].expected, np.zeros(len(cases[0].expected))
+    results = [vocab, logits, CallError("raised RuntimeError: first"), CallError("raised RuntimeError: second"),
+               *[logits] * (len(cases) - 4)]
+    verdict = decide(check, cases, results)
+    assert not verdict.passed and "first" in verdict.message and "second" not in verdict.message
+    verdict = decide(check, cases, [vocab, np.zeros(3), *[logits] * (len(cases) - 2)])
+    assert f"expected the logits of the next character, {len(vocab)} numbers" in verdict.message
+    broken = Check("ps2_char_lm", "broken", 1, ("model",), Rule.ANY, lambda rng: [], None,
+                   judge_all=lambda cases, results: 1 / 0)
+    assert "could not judge the results (ZeroDivisionError" in decide(broken, cases[:1], [vocab]).message
 
 
 def test_answer_checks_explain_the_batch_first_trap():

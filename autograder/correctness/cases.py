@@ -4,8 +4,9 @@ A :class:`Check` decides the points of one nbgrader test cell (``cell_id`` is it
 draws :class:`Case` s (inputs plus reference outputs from ``torch.nn``) with ``make_cases(rng)``; each
 case is one :class:`Call` made in the student's process, and ``judge(case, result)`` decides in the
 grader's process: ``None`` for a pass, else feedback that says what was expected and, where it can,
-names the mistake with the catalogue in :mod:`autograder.correctness.variants`. :func:`decide` turns
-the results of all cases into a :class:`Verdict`.
+names the mistake with the catalogue in :mod:`autograder.correctness.variants`. A check whose verdict
+is a property of all results together (a mean loss over many predictions) has ``judge_all(cases,
+results)`` instead. :func:`decide` turns the results of all cases into a :class:`Verdict`.
 
 Plain data means NumPy arrays, Python scalars, strings, ``None`` and tuples/lists/dicts of them;
 :func:`to_json` / :func:`from_json` encode it losslessly for the stored reference cases.
@@ -56,9 +57,14 @@ class Check:
     names: tuple[str, ...]  # names the student must define
     rule: Rule  # what the notebook allows these names to use (autograder.correctness.policy)
     make_cases: Callable[[np.random.Generator], list[Case]]
-    judge: Callable[[Case, object], str | None]
+    judge: Callable[[Case, object], str | None] | None  # each case on its own; None where judge_all decides
     needs_torch: bool = False  # the calls themselves need torch (a trained model, an nn.Module)
     description: str = ""
+    judge_all: Callable[[list[Case], list[object]], str | None] | None = None  # all cases' results together
+
+    def __post_init__(self):
+        if (self.judge is None) == (self.judge_all is None):
+            raise ValueError(f"{self.cell_id}: a check has either a judge of each case or a judge_all, not both")
 
 
 @dataclass(frozen=True)
@@ -218,10 +224,12 @@ def array_judge(spec, shapes_only: bool = False) -> Callable[[Case, object], str
 def decide(check: Check, cases: list[Case], results: list[object]) -> Verdict:
     """The grade of one check from the results of its cases (a :class:`CallError` where a call failed).
 
-    Passes when every case passes. On a failure the message counts the failing cases and quotes the
-    most telling one: a failure that names a known mistake, preferring the mistake that explains
-    most failing cases.
+    With ``check.judge_all``, see :func:`decide_together`. Else it passes when every case passes. On a
+    failure the message counts the failing cases and quotes the most telling one: a failure that names
+    a known mistake, preferring the mistake that explains most failing cases.
     """
+    if check.judge_all is not None:
+        return decide_together(check, cases, results)
     failures: list[str] = []
     for case, result in zip(cases, results, strict=True):
         if isinstance(result, CallError):
@@ -241,3 +249,15 @@ def decide(check: Check, cases: list[Case], results: list[object]) -> Verdict:
     return Verdict(False, f"{check.cell_id}: {len(failures)} of {len(cases)} cases fail. {quoted}", best)
 
 
+def decide_together(check: Check, cases: list[Case], results: list[object]) -> Verdict:
+    """The grade of a check with a ``judge_all``: the first failed call fails it, else ``judge_all`` decides."""
+    for case, result in zip(cases, results, strict=True):
+        if isinstance(result, CallError):
+            return Verdict(False, f"{check.cell_id}: {case.call.target}, case {case.label}: {result.message}")
+    try:
+        problem = check.judge_all(cases, results)
+    except Exception as err:  # noqa: BLE001 - a malformed result must not crash the grader
+        problem = f"could not judge the results ({err!r})"
+    if problem is None:
+        return Verdict(True, f"{check.cell_id}: all {len(cases)} cases pass.")
+    return Verdict(False, f"{check.cell_id}: {problem}", getattr(problem, "variant", None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from autograder.correctness.cases import Call, Case, Check, array_judge
@@ -10,8 +12,14 @@ from autograder.correctness.policy import Rule
 # ---------------------------------------------------------------- ps2_char_lm
 
 CHAR_LM_THRESHOLD = 0.6  # nats/char on held-out text; the grammar's entropy rate is 0.29, unigrams give 2.78
-FUTURE_CUTS = (100, 700, 1300, 1900)  # steps t after which the held-out input is changed (causality)
+HELD_OUT = 2000  # characters of new text, a fresh one per run
+PREDICTIONS = 600  # positions of it where the model predicts the next character (see prediction_positions)
+# The model is shown at most PREFIX characters before a position. The grammar starts afresh after every sentence
+# end, and a sentence with its ". " has at most 53 characters: 64 hold all the text the next character depends
+# on (trained models' losses with and without the cap agree to 1e-5 nats/char, measured).
+PREFIX = 64
 MEMORY_DISTANCE = 64  # changes this many steps back must still reach the last prediction (memory)
+MEMORY_BEGINNINGS = 4  # different beginnings, of MEMORY_DISTANCE // 2 characters, before the repetitions
 LOGIT_RESOLUTION = 1e-3  # a logit change up to this is rounding; a larger one is a dependence
 
 
@@ -97,34 +105,132 @@ def judge_sample_counts(case: Case, result: object) -> str | None:
             f"{np.round(counts / n, 3).tolist()}, expected {np.round(probs, 3).tolist()}.")
 
 
-def char_lm_cases(rng: np.random.Generator) -> list[Case]:
+def course_vocab() -> list[str]:
+    """The notebook's ``vocab``, as its setup cell builds it: a character's id is its index here."""
     from seqmodels import course_corpus
 
-    held_out = course_corpus(2000, seed=int(rng.integers(1, 2**31)))
-    call = Call("probe:char_lm_loss", (held_out,), {"cuts": FUTURE_CUTS, "distance": MEMORY_DISTANCE})
-    return [Case(call, {"threshold": CHAR_LM_THRESHOLD, "resolution": LOGIT_RESOLUTION},
-                 "2000 characters of held-out course corpus")]
+    return sorted(set(course_corpus(20_000, seed=0)))
 
 
-def judge_char_lm(case: Case, result: object) -> str | None:
-    """Causal (no reading ahead), recurrent (a dependence beyond a fixed window), then the held-out loss."""
-    facts = ("loss", "future_change", "memory_change")
-    if not isinstance(result, dict) or not all(isinstance(result.get(k), float) and np.isfinite(result[k])
-                                               for k in facts):
-        return f"model: could not be evaluated on held-out text (got {result!r})"
-    threshold, resolution = case.expected["threshold"], case.expected["resolution"]
-    if result["future_change"] > resolution:
-        return (f"model: the model's output at step t changes when characters after t change: it reads the future "
-                f"(a logit moved by {result['future_change']:.3g}). The logits at step t predict character t + 1 and "
-                f"may use only the characters up to t.")
-    if result["memory_change"] <= resolution:
-        return (f"model: the last prediction does not change when only characters {case.call.kwargs['distance']} or "
-                f"more steps earlier change (by {result['memory_change']:.2g}): a recurrent model carries its state "
-                f"along the whole text, a fixed window such as an n-gram cannot; the task asks for a recurrent model.")
-    if result["loss"] <= threshold:
-        return None
-    return (f"model: held-out loss {result['loss']:.3f} nats/char; it must be at most {threshold} (always predicting "
-            f"character frequencies gives 2.78, the grammar's entropy rate is 0.29). Train longer or larger.")
+def prediction_positions(text: str, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` distinct positions ``p`` in ``1 .. len(text) - 1``, increasing: where ``text[p]`` is predicted.
+
+    Proportional stratified sampling: word starts (``text[p - 1]`` a space or a newline, where the grammar
+    chooses the next word and most of the loss is) make up the same share of the positions as of the text,
+    so the mean loss over them estimates the whole text's with about half the variance of a simple random
+    sample. Increasing, because the calls are made in this order: no prefix shown before the prediction at
+    ``p`` reaches ``text[p]``.
+    """
+    positions = np.arange(1, len(text))
+    at_word_start = np.array([text[p - 1] in " \n" for p in positions])
+    k_start = round(k * at_word_start.mean())
+    chosen = (rng.choice(positions[at_word_start], k_start, replace=False),
+              rng.choice(positions[~at_word_start], k - k_start, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def prediction_cases(text: str, vocab: list[str], rng: np.random.Generator) -> list[Case]:
+    """At :data:`PREDICTIONS` positions ``p`` of ``text``: the logits after ``text[p - PREFIX:p]`` (as ids
+    ``(T,)``, ``T <= PREFIX``), where the true next id ``text[p]`` is expected."""
+    ids = np.array([vocab.index(ch) for ch in text], dtype=np.int64)
+    return [Case(Call("probe:char_lm_next", (ids[max(0, p - PREFIX):p],)), int(ids[p]),
+                 f"predict character {p} of {len(text)} of new text")
+            for p in prediction_positions(text, PREDICTIONS, rng)]
+
+
+def memory_cases(text: str, vocab: list[str]) -> list[Case]:
+    """For every character ``c`` of ``vocab``: :data:`MEMORY_BEGINNINGS` beginnings of ``MEMORY_DISTANCE // 2``
+    characters cut from ``text``, each followed by ``MEMORY_DISTANCE`` repetitions of ``c`` (ids ``(3 *
+    MEMORY_DISTANCE // 2,)``). Nothing is expected of one case: the judge compares the logits after sequences
+    that end alike.
+
+    A repeated character keeps a trained recurrent state away from the resets it learned at sentence ends, so
+    the beginning stays visible (which character does it differs between models); a fixed window of fewer
+    than ``MEMORY_DISTANCE`` characters sees the same input after every beginning.
+    """
+    half = MEMORY_DISTANCE // 2
+    beginnings = [[vocab.index(ch) for ch in text[i * half:(i + 1) * half]] for i in range(MEMORY_BEGINNINGS)]
+    return [Case(Call("probe:char_lm_next", (np.array(start + [c] * MEMORY_DISTANCE, dtype=np.int64),)), None,
+                 f"memory: beginning {i + 1}, then {MEMORY_DISTANCE} times {vocab[c]!r}")
+            for c in range(len(vocab)) for i, start in enumerate(beginnings)]
+
+
+def char_lm_cases(rng: np.random.Generator) -> list[Case]:
+    """The notebook's ``vocab``, then the model's next-character logits at positions of new text, then after
+    the memory sequences: one call each, made one at a time.
+
+    Every number is decided in the grader's process: the student's process only answers each prefix with
+    logits, and the loss is computed from them here. The calls of a test cell are sent one at a time, each
+    after the answer to the one before, so no answer can depend on a later prefix: the character to predict
+    is never in the process before its prediction is in. Causality holds by construction, and is no longer
+    measured; a model that reads ahead only sees the prefix's own last characters.
+    """
+    from seqmodels import course_corpus
+
+    vocab = course_vocab()
+    held_out = course_corpus(HELD_OUT, seed=int(rng.integers(1, 2**31)))
+    beginnings = course_corpus(MEMORY_BEGINNINGS * MEMORY_DISTANCE // 2, seed=int(rng.integers(1, 2**31)))
+    return [Case(Call("probe:value", ("vocab",)), vocab, "the notebook's vocab"),
+            *prediction_cases(held_out, vocab, rng), *memory_cases(beginnings, vocab)]
+
+
+def held_out_loss(cases: list[Case], logits: np.ndarray) -> float:
+    """The mean cross-entropy (nats/char) of the predictions among ``cases`` (those that expect a next id);
+    ``logits (len(cases), V)``: the answer to each case."""
+    rows = [k for k, case in enumerate(cases) if case.expected is not None]
+    targets = np.array([cases[k].expected for k in rows])
+    shifted = logits[rows] - logits[rows].max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(rows)), targets].mean())
+
+
+def memory_change(cases: list[Case], logits: np.ndarray) -> float:
+    """The largest difference of a logit between the answers to memory cases (those that expect nothing) whose
+    sequences end in the same ``MEMORY_DISTANCE`` ids; ``logits (len(cases), V)``: the answer to each case."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k, case in enumerate(cases):
+        if case.expected is None:
+            groups[tuple(case.call.args[0][-MEMORY_DISTANCE:])].append(k)
+    return max(float(np.ptp(logits[rows], axis=0).max()) for rows in groups.values())
+
+
+def _logits_problem(case: Case, result: object, V: int) -> str | None:
+    """What is wrong with ``result`` as the ``(V,)`` logits the probe returns, or ``None``."""
+    logits = np.asarray(result) if isinstance(result, np.ndarray | list | tuple) else None
+    if logits is None or logits.dtype.kind not in "iuf" or logits.shape != (V,):
+        got = f"shape {logits.shape}" if logits is not None else f"a {type(result).__name__}"
+        return (f"model, case {case.label}: expected the logits of the next character, {V} numbers (model(x) "
+                f"maps ids (1, T) to logits (1, T, V) with V = len(vocab) = {V}); got {got}.")
+    if not np.all(np.isfinite(logits)):
+        return f"model, case {case.label}: the logits of the next character contain NaN or inf."
+    return None
+
+
+def judge_char_lm(cases: list[Case], results: list[object]) -> str | None:
+    """The notebook's ``vocab``, then the held-out loss of the predictions, then memory beyond a window."""
+    (vocab_case, *model_cases), (vocab, *outputs) = cases, results
+    expected_vocab = vocab_case.expected
+    if not isinstance(vocab, list | tuple | str) or list(vocab) != expected_vocab:
+        return (f"model: the grader gives the model character ids in the setup cell's vocab = sorted(set(text)), "
+                f"{''.join(expected_vocab)!r} ({len(expected_vocab)} characters); your vocab is {vocab!r:.200}. "
+                f"Keep the setup cell's vocab: a character's id is its index there.")
+    for case, result in zip(model_cases, outputs, strict=True):
+        problem = _logits_problem(case, result, len(expected_vocab))
+        if problem:
+            return problem
+    logits = np.array(outputs, dtype=np.float64)
+    loss = held_out_loss(model_cases, logits)
+    if loss > CHAR_LM_THRESHOLD:
+        predictions = sum(case.expected is not None for case in model_cases)
+        return (f"model: held-out loss {loss:.3f} nats/char, from its predictions of the next character at "
+                f"{predictions} places in new text; it must be at most {CHAR_LM_THRESHOLD} (always predicting "
+                f"character frequencies gives 2.78, the grammar's entropy rate is 0.29). Train longer or larger.")
+    change = memory_change(model_cases, logits)
+    if change <= LOGIT_RESOLUTION:
+        return (f"model: the last prediction does not change when only characters {MEMORY_DISTANCE} or more "
+                f"steps earlier change (by {change:.2g}): a recurrent model carries its state along the whole "
+                f"text, a fixed window such as an n-gram cannot; the task asks for a recurrent model.")
+    return None
 
 
 CHECKS: list[Check] = [
@@ -142,8 +248,8 @@ CHECKS: list[Check] = [
           array_judge("probs"), description="softmax(logits / temperature) against torch.softmax"),
     Check("ps2_char_lm", "sample_hidden", 1, ("sample",), Rule.NUMPY_ONLY, sample_cases, judge_sample_counts,
           description="the frequencies of 4000 draws of sample()"),
-    Check("ps2_char_lm", "char_lm_trained", 3, ("model",), Rule.ANY, char_lm_cases, judge_char_lm,
-          needs_torch=True,
-          description=f"the trained model is causal and recurrent, and its held-out loss is at most "
-                      f"{CHAR_LM_THRESHOLD} nats/char"),
+    Check("ps2_char_lm", "char_lm_trained", 3, ("model", "vocab"), Rule.ANY, char_lm_cases, None,
+          needs_torch=True, judge_all=judge_char_lm,
+          description=f"the trained model's predictions of {PREDICTIONS} characters of new text, one prefix at a "
+                      f"time, have a loss of at most {CHAR_LM_THRESHOLD} nats/char, and it is recurrent"),
 ]

@@ -1,7 +1,7 @@
 """Functions run *inside* the student's process, with the student's namespace, returning plain data.
 
 A :class:`~autograder.correctness.cases.Call` with ``target="probe:<name>"`` runs ``<name>(namespace, *args,
-**kwargs)`` from this module. Probes only gather facts (an answer variable, a trained model's loss,
+**kwargs)`` from this module. Probes only gather facts (an answer variable, a trained model's predictions,
 a module's outputs and gradients); every decision is made by the check's judge in the grader.
 Results are plain data: NumPy arrays, Python scalars and strings, tuples/lists/dicts of them.
 """
@@ -65,55 +65,22 @@ def sample_counts(namespace: dict, logits: np.ndarray, temperature: float, n: in
     return counts
 
 
-def char_lm_loss(namespace: dict, text: str, cuts: tuple[int, ...], distance: int) -> dict:
-    """What the student's trained ``model`` does on held-out ``text``; the judge decides.
+def char_lm_next(namespace: dict, ids: np.ndarray) -> np.ndarray:
+    """The student's trained ``model``'s logits for the character that follows ``ids``.
 
-    The contract: ``model(x)`` maps a LongTensor ``(N, T)`` of ids in the notebook's ``vocab`` to logits
-    ``(N, T, V)``, the logits at step ``t`` predicting character ``t + 1``. Returns
-
-    * ``"loss"``: the mean cross-entropy (nats/char) of predicting each next character of ``text``;
-    * ``"future_change"``: the largest change of a logit at a step ``<= t`` when the characters after
-      ``t`` change, over ``t`` in ``cuts`` (0 for a causal model);
-    * ``"memory_change"``: the largest change of the last step's logits when only characters at least
-      ``distance`` steps earlier change (0 for a model that sees a window shorter than ``distance``).
+    ``ids``: ``(T,)`` ints, character ids in the notebook's ``vocab``. Runs ``model(x)`` on ``x = ids[None]``,
+    a LongTensor ``(1, T)`` on the model's device, in eval mode without gradients; the notebook's contract
+    is logits ``(1, T, V)``. Returns the last position's logits, ``(V,)`` float64.
     """
     import torch
 
-    model, vocab = namespace["model"], namespace["vocab"]
-    stoi = {ch: i for i, ch in enumerate(vocab)}
-    unknown = sorted(set(text) - set(stoi))
-    if unknown:
-        raise ValueError(f"the held-out text has characters not in vocab: {unknown}")
-    device = next(model.parameters()).device
-    ids = torch.tensor([stoi[ch] for ch in text], device=device)
+    model = namespace["model"]
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    x = torch.as_tensor(ids, dtype=torch.long, device=device)[None]
     model.eval()
     with torch.no_grad():
-        logits = model(ids[None, :-1])
-        loss = torch.nn.functional.cross_entropy(logits[0].float(), ids[1:])
-        future = max(_future_change(model, ids[:-1], logits[0], t, len(vocab)) for t in cuts)
-        memory = _memory_change(model, ids, distance, len(vocab))
-    return {"loss": float(loss), "future_change": future, "memory_change": memory}
-
-
-def _future_change(model, ids, logits, t: int, V: int) -> float:
-    """The largest change of ``logits`` ``(T, V)`` at steps ``<= t`` when every id after ``t`` is replaced."""
-    changed = ids.clone()
-    changed[t + 1:] = (changed[t + 1:] + 1) % V
-    return float((model(changed[None])[0, :t + 1] - logits[:t + 1]).abs().max())
-
-
-def _memory_change(model, ids, distance: int, V: int, beginnings: int = 4) -> float:
-    """The largest change of the last logits between sequences that differ only ``distance`` or more steps
-    before the end: each of the first ``beginnings`` stretches of ``distance // 2`` characters of ``ids``,
-    then ``distance`` repetitions of one character; the largest over every character of the vocabulary.
-
-    A repeated character keeps a trained recurrent state away from the resets it learned at sentence
-    ends, so the beginning stays visible; a fixed window of fewer than ``distance`` characters sees the
-    same input after every beginning."""
-    import torch
-
-    half = distance // 2
-    starts = ids[:beginnings * half].reshape(beginnings, half)
-    rows = [torch.cat([start, torch.full((distance,), c, device=ids.device)]) for c in range(V) for start in starts]
-    last = model(torch.stack(rows))[:, -1].reshape(V, beginnings, -1)  # (repeated character, beginning, logit)
-    return float((last.amax(dim=1) - last.amin(dim=1)).max())
+        logits = model(x)
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 3 or tuple(logits.shape[:2]) != (1, len(ids)):
+        got = f"shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else f"a {type(logits).__name__}"
+        raise ValueError(f"model(x) for x of shape (1, {len(ids)}) returned {got}; expected logits (1, {len(ids)}, V)")
+    return logits[0, -1].double().cpu().numpy()
