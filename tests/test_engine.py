@@ -46,13 +46,20 @@ def test_wire_refuses_objects_and_pickles():
         wire.read_message(io.BytesIO(struct.pack(">Q", 5) + pickle.dumps(1)[:5]))
 
 
+def _frames(*frames: bytes) -> bytes:
+    return b"".join(struct.pack(">Q", len(f)) + f for f in frames)
+
+
 def test_wire_keeps_zero_d_arrays_and_decodes_any_bytes_totally():
     back = wire.read_message(io.BytesIO(wire.encode(wire.to_plain(np.array(2.5)))))
     assert back.shape == () and back == 2.5
     for garbage in (b"", b"\x00" * 8, struct.pack(">Q", 3) + b"[1]", struct.pack(">Q", 11) + b'{"body": 1}',
                     struct.pack(">Q", 30) + b'{"n_arrays": -1, "body": null}',
                     struct.pack(">Q", 37) + b'{"n_arrays": 0, "body": {"__nd__": 7}}',
-                    struct.pack(">Q", 9) + b"[" * 9):
+                    struct.pack(">Q", 9) + b"[" * 9,
+                    _frames(b'{"n_arrays": 1, "body": {"__nd__": [0, "<f8", [0, 1e30]]}}', b""),
+                    _frames(b'{"n_arrays": 1, "body": {"__nd__": [0, "<f8", [0, 1000000000000000000000000000000]]}}',
+                            b"")):
         try:
             wire.read_message(io.BytesIO(garbage))
         except (EOFError, wire.WireError):

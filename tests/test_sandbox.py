@@ -269,3 +269,24 @@ def test_missing_bubblewrap_is_a_clear_refusal(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
         sandbox.bwrap_path()
+
+
+def test_the_kernel_key_store_is_closed(slot):
+    """Keys outlive processes and are shared by a uid: add_key and keyctl are refused (seccomp)."""
+    plant = (SHM + "data = b'left for the next student'\n"
+             "added = libc.syscall(248, b'user', b'planted', data, len(data), -4)\n"  # add_key, user keyring
+             "error = ctypes.get_errno()\n")
+    result = slot.run(*job([plant], {"1": ("probe:value", "added"), "2": ("probe:value", "error")}))
+    assert value(result, "1") == -1 and value(result, "2") == 1  # EPERM
+
+
+def test_what_a_child_does_to_the_shared_pipes_does_not_reach_the_next(slot):
+    spoil = ("import fcntl, os\nfor fd in map(int, os.listdir('/proc/self/fd')):\n    try:\n"
+             "        if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+             "            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)\n"
+             "            fcntl.fcntl(fd, 1031, 4096)\n"
+             "    except OSError:\n        pass\n")
+    assert slot.run(*job([spoil])).stop is Stop.ENDED
+    for _ in range(2):
+        after = slot.run(*job(["x = 'y' * 100000"], {"1": ("probe:value", "x")}))
+        assert after.stop is Stop.ENDED and value(after, "1") == "y" * 100000

@@ -95,8 +95,9 @@ def sample_cases(rng: np.random.Generator) -> list[Case]:
 def judge_sample_counts(case: Case, result: object) -> str | None:
     probs, n = case.expected, case.call.args[2]
     counts = np.asarray(result)
-    if counts.shape != probs.shape:
-        return f"sample, case {case.label}: could not count the draws (got {counts.shape})"
+    if (counts.shape != probs.shape or counts.dtype.kind not in "iu" or (counts < 0).any()
+            or int(counts.sum()) != n):
+        return f"sample, case {case.label}: could not count {n} draws (got {counts.dtype} {counts.shape})"
     tolerance = 5 * np.sqrt(n * probs * (1 - probs)) + 2  # five standard deviations
     bad = np.abs(counts - n * probs) > tolerance
     if not bad.any():

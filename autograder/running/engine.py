@@ -383,6 +383,22 @@ class Engine:
             result.notes.append(f"{killed} ran past its time limit and ignored the signal to stop; the rest of the "
                                 "notebook was graded again in a fresh sandbox")
 
+    def _grade_or_report(self, sub: Submission, workers: queue.Queue) -> StudentResult:
+        """:meth:`_grade`, where anything unforeseen in one student's grading becomes that student's problem
+        (not stored, so a re-run tries again) instead of stopping the class."""
+        try:
+            return self._grade(sub, workers)
+        except sandbox.SandboxUnavailable:
+            raise
+        except Exception as err:  # noqa: BLE001 - one student never stops the class
+            result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, retry=True,
+                                   source=str(sub.path or ""))
+            result.problems.append(f"the grader failed on this notebook ({type(err).__name__}: {str(err)[:200]}); "
+                                   "nothing was stored for it: report it to the course team")
+            result.outcomes = [Outcome(c.cell_id, 0.0, c.points, "not graded: the grader failed")
+                               for c in self.spec.checks.values()]
+            return result
+
     def _grade(self, sub: Submission, workers: queue.Queue) -> StudentResult:
         t0 = time.monotonic()
         result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, problems=list(sub.problems),
@@ -464,7 +480,7 @@ class Engine:
             workers.put(worker)
         try:
             with ThreadPoolExecutor(n) as ex:
-                futures = {ex.submit(self._grade, sub, workers): sub for sub in todo}
+                futures = {ex.submit(self._grade_or_report, sub, workers): sub for sub in todo}
                 for fut in as_completed(futures):
                     sub = futures[fut]
                     result = fut.result()

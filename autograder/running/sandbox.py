@@ -29,6 +29,7 @@ import queue
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -266,12 +267,33 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def command(kind: Sandbox, kit: Path, limits: Limits, status_fd: int) -> list[str]:
+# The kernel's key store outlives processes and is shared by every process of a uid: a channel between
+# submissions that no namespace closes. A seccomp filter (bubblewrap's --seccomp) makes its three system calls
+# fail with EPERM, and with them any x32 system call on x86-64.
+KEYRING_SYSCALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+_X32_BIT = 0x40000000
+
+
+def seccomp_filter() -> bytes:
+    """A classic BPF program (``struct sock_filter[]``) that refuses add_key, request_key and keyctl."""
+    arch, calls = KEYRING_SYSCALLS[os.uname().machine]
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+    n = len(calls)
+    program = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, allow), (ld, 0, 0, 0),  # arch, then the number
+               (jge, n + 1, 0, _X32_BIT)]
+    program += [(jeq, n - i, 0, nr) for i, nr in enumerate(calls)]
+    program += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
+    return b"".join(struct.pack("=HBBI", *insn) for insn in program)
+
+
+def command(kind: Sandbox, kit: Path, limits: Limits, status_fd: int, seccomp_fd: int) -> list[str]:
     """The bubblewrap command line that starts a zygote of ``kind``."""
     preload = ["numpy", "torch"] if kind is Sandbox.TORCH else ["numpy"]
     boot = (f"import sys; sys.path[:0] = [{LIB!r}, {SITE!r}, {KIT!r}]; from inside.zygote import main; "
             f"main({status_fd}, {WRITABLE!r}, {limits.file_mb << 20}, {preload!r})")
-    return [bwrap_path(), *_namespace_args(), "--die-with-parent", "--new-session", "--chdir", HOME,
+    return [bwrap_path(), *_namespace_args(), "--seccomp", str(seccomp_fd), "--die-with-parent", "--new-session",
+            "--chdir", HOME,
             *view_args(kind, kit, limits.file_mb << 20), os.path.realpath(sys.executable), "-I", "-S", "-B",
             "-c", boot]
 
@@ -320,7 +342,7 @@ class _Reader:
                 message, used = wire.decode_prefix(bytes(self.buf))
             except EOFError:
                 return out
-            except wire.WireError as err:
+            except Exception as err:  # noqa: BLE001 - WireError, or anything no check foresaw: the stream is bad
                 out.append(err)
                 self.buf.clear()
                 self.closed = True  # nothing after a malformed frame can be trusted to be framed right
@@ -342,10 +364,14 @@ class Slot:
         """Start the zygote and wait until it has imported its packages; returns the seconds it took."""
         t0 = time.monotonic()
         status_r, status_w = os.pipe()
-        self.proc = subprocess.Popen(command(self.kind, self.kit, self.limits, status_w), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV,
-                                     start_new_session=True, pass_fds=(status_w,))
+        seccomp_r, seccomp_w = os.pipe()
+        os.write(seccomp_w, seccomp_filter())  # a few dozen bytes: the pipe holds them until bubblewrap reads
+        os.close(seccomp_w)
+        self.proc = subprocess.Popen(command(self.kind, self.kit, self.limits, status_w, seccomp_r),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=ENV, start_new_session=True, pass_fds=(status_w, seccomp_r))
         os.close(status_w)
+        os.close(seccomp_r)
         self.status_fd = status_r
         if _read_exact(status_r, 1, 300.0) != zygote.READY:
             self.stop()

@@ -22,6 +22,7 @@ import numpy as np
 
 MAX_DEPTH = 16
 MAX_ARRAYS = 4096  # arrays in one message
+MAX_DIMS = 32  # numpy's own limit is 64
 _HEADER = struct.Struct(">Q")
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex: never object, string or void dtypes
 
@@ -87,9 +88,13 @@ def _array(ref: Any, frames: list[bytes]) -> np.ndarray:
     except TypeError as err:
         raise WireError(f"unknown dtype {ref[1]!r}") from err
     frame = frames[ref[0]]
-    if dtype.kind not in _ALLOWED_KINDS or math.prod(ref[2]) * dtype.itemsize != len(frame):
+    if (dtype.kind not in _ALLOWED_KINDS or len(ref[2]) > MAX_DIMS or any(n > len(frame) for n in ref[2])
+            or math.prod(ref[2]) * dtype.itemsize != len(frame)):
         raise WireError(f"array of dtype {ref[1]!r} and shape {ref[2]} does not match its {len(frame)} bytes")
-    return np.frombuffer(bytearray(frame), dtype=dtype).reshape(ref[2])  # writable: callers may modify inputs
+    try:
+        return np.frombuffer(bytearray(frame), dtype=dtype).reshape(ref[2])  # writable: callers may modify inputs
+    except ValueError as err:
+        raise WireError(f"bad array: {err}") from err
 
 
 def _untag(value: Any, arrays: list[bytes]) -> Any:

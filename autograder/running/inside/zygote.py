@@ -15,6 +15,7 @@ up before any student code runs.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import importlib
 import os
 import signal
@@ -27,6 +28,7 @@ from .protocol import ExitCode
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG = 1
+F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 16
 STATUS = struct.Struct(">i")  # a child's exit code, on the status pipe
 READY = b"R"
 
@@ -66,6 +68,14 @@ def _child(status_fd: int, writable: list[str], tmp_bytes: int) -> None:
     os._exit(128 - code if code < 0 else code)
 
 
+def _reset_pipes() -> None:
+    """Undo what the last child may have done to the pipes it shared with this process (flags and size live
+    in the pipe, not in the child): blocking again, full size."""
+    for fd in (0, 1):
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+
+
 def main(status_fd: int, writable: list[str], tmp_bytes: int, preload: list[str]) -> None:
     """Import ``preload``, say ready, then fork a child for every byte read on stdin."""
     for module in preload:
@@ -74,7 +84,10 @@ def main(status_fd: int, writable: list[str], tmp_bytes: int, preload: list[str]
     if torch is not None:
         torch.set_num_threads(1)
     os.write(status_fd, READY)
-    while os.read(0, 1):
+    while True:
+        _reset_pipes()
+        if not os.read(0, 1):
+            break
         pid = os.fork()
         if pid == 0:
             try:
