@@ -40,11 +40,11 @@ from autograder.running.gradebook import (
 )
 from autograder.running.inside.protocol import Answer, CallRequest, CallsStep, CodeStep, ErrorKind, Stop
 from autograder.running.intake import Submission, collect
-from autograder.running.nbmeta import grade_id, is_manual, is_test, points
+from autograder.running.nbmeta import cell_source, grade_id, is_manual, is_test, points
 from autograder.running.plan import Plan, build_plan
 from autograder.running.sandbox import Limits, Run
 
-RESTARTS = 4  # fresh children per sandbox kind after steps that had to be killed
+RESTARTS = 4  # killed steps per sandbox kind after which the rest of a notebook is given up
 
 
 @dataclass
@@ -99,6 +99,11 @@ class AssignmentSpec:
     @property
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks.values()))
+
+    @property
+    def visible_tests(self) -> dict[str, str]:
+        """Each test cell's code as released (hidden tests removed), by grade_id."""
+        return {grade_id(c): cell_source(c) for c in self.release.cells if is_test(c)}
 
     def fingerprint(self) -> str:
         """Changes when the checks or the source notebook change, so that the journal is not reused."""
@@ -362,13 +367,16 @@ class Engine:
         answered: dict[str, tuple[_Asked, list[Answer | None], Run]] = {}
         skipped: set[str] = set()
         stopped: set[str] = set()  # functions that had to be killed
+        kills: list[str] = []
         while True:
             steps = [CodeStep(s.cell, "") if s.cell in skipped else s for s in plan.steps]
             run, asked = self._run_sandbox(kind, replace(plan, steps=steps), todo, worker, result)
             answered |= {cid: (a, [run.answers.get(i) for i in a.ids], run) for cid, a in asked.items()}
             killed = run.stopped_in if run.stop is Stop.STEP_TIMEOUT else None
-            if killed is None or len(skipped) + len(stopped) >= RESTARTS:
+            kills += [killed] if killed else []
+            if killed is None or len(kills) >= RESTARTS:
                 return answered, run
+            skipped |= plan.visible_tests  # after a kill, only what is graded runs again: no test code calls it
             if run.stopped_call is not None:
                 stopped.add(run.stopped_call.target)
             else:
@@ -408,8 +416,10 @@ class Engine:
                                for c in self.spec.checks.values()]
             return result
         self._check_identity(sub, result)
-        plan = build_plan(self.spec.source, sub.notebook, set(self.spec.checks))
+        plan = build_plan(self.spec.source, sub.notebook, set(self.spec.checks), self.spec.visible_tests)
         result.notes += [f"solution cell {gid} is missing from the notebook (deleted?)" for gid in plan.missing_cells]
+        result.notes += [f"the notebook holds cell {gid} more than once (copied?); the first copy was graded"
+                         for gid in dict.fromkeys(plan.duplicate_cells)]
         t = time.monotonic()
         cases = self.cases()
         result.timing["cases"] = time.monotonic() - t

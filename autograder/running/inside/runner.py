@@ -199,7 +199,9 @@ def run_cell(step: CodeStep, ns: dict, unavailable: dict[str, str], attempts: To
             except NameError as err:
                 if getattr(err, "name", None) not in unavailable:
                     raise
-                unavailable.update(dict.fromkeys(_stored_names(stmt), unavailable[err.name]))
+                for name in _stored_names(stmt):  # what the statement would have set does not exist either
+                    unavailable[name] = unavailable[err.name]
+                    ns.pop(name, None)
     except BaseException as err:  # noqa: B036 - student code may raise anything, SystemExit included
         return CellDone(step.cell, False, _describe(err), _tried(skipped, attempts))
     return CellDone(step.cell, True, "", _tried(skipped, attempts))
@@ -310,12 +312,31 @@ def run_steps(job: Job, ns: dict, emit: Emitter, calls_in: BinaryIO, attempts: T
 
 
 class _IPythonStub:
-    """Stands in for ``get_ipython()`` so that magics in cells are no-ops instead of errors."""
+    """Stands in for ``get_ipython()``: magics that time or capture code run that code once (so ``%%time``
+    on a solution cell still defines its functions); shell commands and other magics do nothing."""
 
-    def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
+    RUNS_ITS_CODE = {"time", "timeit", "capture", "prun"}
+
+    def __init__(self, ns: dict):
+        self.ns = ns
+
+    def run_line_magic(self, name: str, line: str, *args: Any, **kwargs: Any) -> None:
+        if name in self.RUNS_ITS_CODE and line.strip() and not line.lstrip().startswith("-"):
+            exec(compile(line, "<magic>", "exec"), self.ns)
+
+    def run_cell_magic(self, name: str, line: str, cell: str, *args: Any, **kwargs: Any) -> None:
+        if name in self.RUNS_ITS_CODE:
+            exec(compile(cell, "<cell magic>", "exec"), self.ns)
+
+    def system(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    run_cell_magic = system = getoutput = run_line_magic
+    def getoutput(self, *args: Any, **kwargs: Any) -> list[str]:
+        return []
+
+
+def _display(*objects: Any, **kwargs: Any) -> None:
+    """``display`` is a builtin in Jupyter kernels; here there is nobody to show anything to."""
 
 
 def main() -> None:
@@ -340,7 +361,9 @@ def main() -> None:
     attempts = TorchAttempts()
     if "torch" not in sys.modules:
         sys.meta_path.append(attempts)
-    ns: dict = {"__name__": "__main__", "get_ipython": lambda: _IPythonStub()}
+    ns: dict = {"__name__": "__main__", "display": _display}
+    ipython = _IPythonStub(ns)
+    ns["get_ipython"] = lambda: ipython
     try:
         run_steps(job, ns, emit, calls_in, attempts)
     except (EOFError, wire.WireError):  # the grader stopped sending calls: it has what it needs
