@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step-timeout", type=float, default=None,
                    help="CPU and wall-clock seconds per cell or graded part (default: nbgrader's Execute.timeout from "
                    f"nbgrader_config.py, else {Limits.step_timeout:g})")
-    p.add_argument("--memory", type=int, default=Limits.memory_mb, help="MB of address space per process of a submission (on top of numpy/torch)")
+    p.add_argument("--memory", type=int, default=Limits.memory_mb,
+                   help="MB of address space per process of a submission, on top of numpy/torch")
     p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
     p.add_argument("--csv", type=Path, help="grades CSV (default: <work>/autograder/<assignment>/grades.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
