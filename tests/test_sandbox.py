@@ -31,7 +31,7 @@ def kit(tmp_path_factory) -> Path:
     return sandbox.write_kit(tmp_path_factory.mktemp("kit"))
 
 
-def job(cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
+def job(cells: list[str], calls: dict[str, tuple] | None = None,
         limits: Limits = FAST) -> tuple[sandbox.Job, dict[int, list[CallRequest]]]:
     """``cells`` then one calls step: ``calls`` maps a call id to ``(target, *args)``."""
     steps: list = [CodeStep(f"c{i}", src) for i, src in enumerate(cells)]
@@ -39,13 +39,13 @@ def job(cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox =
     if calls:
         requests[len(steps)] = [CallRequest(i, t, tuple(a)) for i, (t, *a) in calls.items()]
         steps.append(CallsStep("test", (), len(calls)))
-    return sandbox.make_job(kind, tuple(steps), limits, 0), requests
+    return sandbox.make_job(tuple(steps), limits, 0), requests
 
 
 def run(kit: Path, cells: list[str], calls: dict[str, tuple] | None = None, kind: Sandbox = Sandbox.NUMPY,
         limits: Limits = FAST) -> sandbox.Run:
     """One run in a sandbox of its own."""
-    return sandbox.run(kind, *job(cells, calls, kind, limits), limits, kit)
+    return sandbox.run(kind, *job(cells, calls, limits), limits, kit)
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def f():
              "known = [o for o in gc.get_objects() if isinstance(o, CallRequest)]")
     steps = (CodeStep("c0", forge + early), CallsStep("test", ("f",), 2), CodeStep("c1", late))
     calls = {1: [CallRequest("1", "f"), CallRequest("2", "probe:value", ("known",))]}
-    result = sandbox.run(Sandbox.NUMPY, sandbox.make_job(Sandbox.NUMPY, steps, FAST, 0), calls, FAST, kit)
+    result = sandbox.run(Sandbox.NUMPY, sandbox.make_job(steps, FAST, 0), calls, FAST, kit)
     assert result.cells["c1"].ok, result.cells["c1"]
     assert value(result, "1") == 1
     assert value(result, "2") == []  # no call exists in the sandbox before the grader makes it

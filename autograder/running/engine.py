@@ -165,7 +165,7 @@ def stop_reason(run: Run, limits: Limits) -> str:
             f"({limits.memory_mb} MB) or process limit)")
 
 
-def _call_result(check: Check, answer: Answer | None, run: Run, limits: Limits) -> object:
+def _call_result(answer: Answer | None, run: Run, limits: Limits) -> object:
     if answer is None:
         return CallError(f"not run: {stop_reason(run, limits)}")
     if answer.ok:
@@ -201,7 +201,7 @@ def judge_check(check: Check, cases: list[Case], answers: list[Answer | None], r
     if needs and check.rule is Rule.NUMPY_ONLY:
         return fail(f"{check.cell_id}: scored 0 because {check.names[0]} needs {', '.join(needs)}: "
                     f"{RULE_TEXT[check.rule]}.", broke_rule=True)
-    results = [_call_result(check, a, run, limits) for a in answers]
+    results = [_call_result(a, run, limits) for a in answers]
     verdict = decide(check, cases, results)
     return Outcome(check.cell_id, check.points if verdict.passed else 0.0, check.points,
                    None if verdict.passed else verdict.message, verdict.variant)
@@ -344,7 +344,7 @@ class Engine:
         asked = {cid: _Asked(self.spec.checks[cid], cases, [secrets.token_hex(8) for _ in cases])
                  for cid, cases in todo.items()}
         steps, calls = _with_calls(plan, asked)
-        run = worker.slot(kind, self.limits, self.kit).run(sandbox.make_job(kind, steps, self.limits, worker.index),
+        run = worker.slot(kind, self.limits, self.kit).run(sandbox.make_job(steps, self.limits, worker.index),
                                                            calls)
         if self.isolation is None and run.isolation:
             self.isolation = run.isolation

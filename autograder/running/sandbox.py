@@ -192,7 +192,7 @@ def view_args(kind: Sandbox, kit: Path, tmp_bytes: int) -> list[str]:
         if (stdlib / packages).is_dir():
             args += ["--tmpfs", str(stdlib / packages), "--remount-ro", str(stdlib / packages)]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    for place in ("/tmp", "/var/tmp", "/dev/shm", HOME):
+    for place in WRITABLE:  # the zygote's own; each child mounts fresh ones over them
         args += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", place]
     return args
 
@@ -210,8 +210,8 @@ def _functions_only(source: str, names: tuple[str, ...]) -> str:
 
 def write_kit(folder: Path) -> Path:
     """The stand-in ``seqmodels`` that locked cells import inside a sandbox: only the code listed in
-    :data:`~autograder.correctness.policy.LOCKED_CELL_KIT` (single functions and classes with their module's
-    imports), never the reference implementations."""
+    :data:`~autograder.correctness.policy.LOCKED_CELL_KIT` (whole data modules, or single functions with their
+    module's imports), never the reference implementations."""
     package = folder / "seqmodels"
     package.mkdir(parents=True, exist_ok=True)
     exported = []
@@ -289,7 +289,7 @@ def seccomp_filter() -> bytes:
 
 def command(kind: Sandbox, kit: Path, limits: Limits, status_fd: int, seccomp_fd: int) -> list[str]:
     """The bubblewrap command line that starts a zygote of ``kind``."""
-    preload = ["numpy", "torch"] if kind is Sandbox.TORCH else ["numpy"]
+    preload = list(ROOT_PACKAGES[kind])
     boot = (f"import sys; sys.path[:0] = [{LIB!r}, {SITE!r}, {KIT!r}]; from inside.zygote import main; "
             f"main({status_fd}, {WRITABLE!r}, {limits.file_mb << 20}, {preload!r})")
     return [bwrap_path(), *_namespace_args(), "--seccomp", str(seccomp_fd), "--die-with-parent", "--new-session",
@@ -298,12 +298,12 @@ def command(kind: Sandbox, kit: Path, limits: Limits, status_fd: int, seccomp_fd
             "-c", boot]
 
 
-def make_job(kind: Sandbox, steps: tuple, limits: Limits, slot: int) -> Job:
+def make_job(steps: tuple, limits: Limits, slot: int) -> Job:
+    """A job of ``steps`` under ``limits`` for grading slot ``slot`` (its own uid when the grader is root)."""
     root = os.getuid() == 0
     nproc = limits.nproc if root else _processes_of(os.getuid()) + limits.nproc
     return Job(steps, limits.step_timeout, limits.memory_mb << 20, nproc, limits.file_mb << 20,
-               SANDBOX_UID_BASE + slot if root else None,
-               ("numpy", "torch") if kind is Sandbox.TORCH else ("numpy",))
+               SANDBOX_UID_BASE + slot if root else None)
 
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",

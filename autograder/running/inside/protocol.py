@@ -103,7 +103,6 @@ class Job:
     nproc: int  # processes and threads the student's uid may own
     file_bytes: int  # largest file it may write
     uid: int | None  # drop to this uid/gid (the grader runs as root), else keep the mapped one
-    preload: tuple[str, ...] = ("numpy",)  # imported before confinement
 
     def to_plain(self) -> dict:
         steps = []
@@ -113,7 +112,7 @@ class Job:
             else:
                 steps.append({"kind": "calls", "cell": s.cell, "names": list(s.names), "count": s.count})
         return {"steps": steps, "step_seconds": self.step_seconds, "memory_bytes": self.memory_bytes,
-                "nproc": self.nproc, "file_bytes": self.file_bytes, "uid": self.uid, "preload": list(self.preload)}
+                "nproc": self.nproc, "file_bytes": self.file_bytes, "uid": self.uid}
 
     @classmethod
     def from_plain(cls, data: dict) -> Job:
@@ -125,7 +124,7 @@ class Job:
             else:
                 steps.append(CallsStep(s["cell"], tuple(s["names"]), int(s["count"])))
         return cls(tuple(steps), float(data["step_seconds"]), int(data["memory_bytes"]), int(data["nproc"]),
-                   int(data["file_bytes"]), data["uid"], tuple(data["preload"]))
+                   int(data["file_bytes"]), data["uid"])
 
 
 # ---------------------------------------------------------------------------------------- events

@@ -1,11 +1,10 @@
 """The process inside the sandbox: confine itself, run the student's cells, answer the grader's calls.
 
-Started fresh for every submission by :mod:`autograder.running.sandbox` as
-``python -I -S -B -c "...; from inside.runner import main; main()"`` in a bubblewrap sandbox whose
-filesystem holds the interpreter, the standard library, this package and the allowed packages (numpy,
-and torch in the torch sandbox), and nothing else. It reads one :class:`~.protocol.Job` from stdin,
-then, before any student code runs, drops to an unprivileged uid and sets hard resource limits that
-the student's code cannot raise again. Results go to stdout as :mod:`.protocol` events.
+A fresh child of the slot's :mod:`.zygote` for every submission, in a bubblewrap sandbox whose filesystem
+holds the interpreter, the standard library, this package and the allowed packages (numpy, and torch in
+the torch sandbox), and nothing else. It reads one :class:`~.protocol.Job` from stdin, then, before any
+student code runs, drops every privilege and sets hard resource limits that the student's code cannot
+raise again. Results go to stdout as :mod:`.protocol` events; calls come on stdin, one at a time.
 
 Nothing decided here is trusted: the student's code runs in this process and can change anything in
 it. The time limits here (signals) are a courtesy that lets a slow part fail alone; the grader's side
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import ctypes
-import importlib
 import importlib.util
 import io
 import os
@@ -344,11 +342,6 @@ def main() -> None:
         job = Job.from_plain(wire.read_message(io.FileIO(0, "r", closefd=False)))  # unbuffered: no read-ahead
     except Exception:  # noqa: BLE001 - the grader wrote it; nothing of the student's has run
         os._exit(ExitCode.BAD_JOB)
-    for module in job.preload:
-        importlib.import_module(module)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
     results, calls_in = _private_stdio()
     emit = Emitter(results)
     try:
