@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+# BOOK_EXECUTED points the tests at another build's executed chapters (e.g. a single-page build).
+EXECUTED = Path(os.environ.get("BOOK_EXECUTED", ROOT / "_build" / "jupyter_execute" / "book"))
 MIME = "application/papermill.record/text/plain"
 
 

@@ -347,6 +347,20 @@ def test_assignments_page_downloads_and_points(context, server):
     page.close()
 
 
+def test_solutions_page_offers_exactly_the_released_solutions(context, server):
+    page = context.new_page()
+    page.goto(server + "book/solutions.html", wait_until="networkidle")
+    released = sorted(p for p in (ROOT / "worked-solutions").glob("*/*.ipynb"))
+    links = page.query_selector_all(".bd-article a.download")
+    assert [a.inner_text().strip() for a in links] == [p.name for p in released]
+    if not released:
+        assert "No solutions have been released yet" in page.inner_text(".bd-article")
+    for notebook, link in zip(released, links, strict=True):
+        status, body = fetch(urllib.parse.urljoin(page.url, link.get_attribute("href")))
+        assert status == 200 and body == notebook.read_bytes(), f"{notebook}: the download is not the released file"
+    page.close()
+
+
 # --- search and screenshots -----------------------------------------------------------------------------
 
 

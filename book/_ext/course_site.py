@@ -4,6 +4,9 @@
   section per assignment found in ``exercises/<id>/``: a download of the released notebook, its points
   table read from the nbgrader cell metadata, and links to the chapters it practises. Only released
   notebooks are read, so no solution or hidden test can reach the page.
+* ``{solution-list}``: the same for ``book/solutions.md``, from the solution notebooks that the student edition's
+  export writes into ``worked-solutions/<id>/`` for each assignment in ``course_released_solutions``. The
+  instructor repository has no such folder, so its build lists none.
 * Colab cannot open MyST-Markdown, so each chapter's Colab button is pointed at the executed ``.ipynb``
   that the theme publishes under ``_sources/`` (on the branch the site is published to, see README).
 """
@@ -25,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 PAGE = "book/assignments"
 FENCE = re.compile(r"^```\{assignment-list\}\n(?P<body>.*?)^```\n", re.MULTILINE | re.DOTALL)
+SOLUTIONS_PAGE = "book/solutions"
+SOLUTIONS_FENCE = re.compile(r"^```\{solution-list\}\n```\n", re.MULTILINE)
 CHAPTER_NAME = re.compile(r"\b(\d\d_[a-z0-9_]+)")
 
 
@@ -146,9 +151,35 @@ def render_assignment_list(app: Sphinx, docname: str, source: list[str]) -> None
     source[0] = source[0][: match.start()] + generated + source[0][match.end() :]
 
 
+def render_solutions(notebooks: list[Path], page_dir: Path) -> str:
+    """The MyST-Markdown that replaces the ``{solution-list}`` block: one download per released solution."""
+    if not notebooks:
+        return ":::{note}\nNo solutions have been released yet: they appear here after an assignment is graded.\n:::\n"
+    lines = []
+    for notebook in notebooks:
+        relative = Path("..") / notebook.relative_to(page_dir.parent)
+        lines.append(f"- **{notebook.parent.name}**: {{download}}`{notebook.name} <{relative.as_posix()}>`")
+    return "\n".join(lines) + "\n"
+
+
+def render_solution_list(app: Sphinx, docname: str, source: list[str]) -> None:
+    """``source-read``: replace the solutions page's ``{solution-list}`` block with the released solutions."""
+    if docname != SOLUTIONS_PAGE:
+        return
+    match = SOLUTIONS_FENCE.search(source[0])
+    if match is None:
+        raise ExtensionError(f"{app.env.doc2path(SOLUTIONS_PAGE)} has no ```{{solution-list}} block; add one")
+    srcdir = Path(app.srcdir)
+    folder = srcdir / app.config.course_solutions_dir
+    notebooks = sorted(p for p in folder.glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    for notebook in notebooks:
+        app.env.note_dependency(str(notebook))
+    source[0] = source[0][: match.start()] + render_solutions(notebooks, srcdir / "book") + source[0][match.end() :]
+
+
 def always_reread_assignments(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """``env-get-outdated``: re-read the assignments page every build (new folders in exercises/ count)."""
-    return [PAGE] if PAGE in env.found_docs else []
+    """``env-get-outdated``: re-read the generated pages every build (new folders count)."""
+    return [page for page in (PAGE, SOLUTIONS_PAGE) if page in env.found_docs]
 
 
 def publish_executed_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -187,8 +218,11 @@ def point_colab_at_notebook(app: Sphinx, pagename: str, templatename: str, conte
 
 
 def set_theme_defaults(app: Sphinx, config) -> None:
-    """``config-inited``: start in the reader's system light/dark mode (an unset mode logs a console error)."""
+    """``config-inited``: start in the reader's system light/dark mode (an unset mode logs a console error), and
+    offer pages the substitution ``{{ pip_install_course }}``: how to install the library from ``repository.url``."""
     config.html_context.setdefault("default_mode", "auto")
+    repository = config.html_theme_options.get("repository_url", "")
+    config.myst_substitutions = {**config.myst_substitutions, "pip_install_course": f'`pip install "git+{repository}"`'}
 
 
 def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -206,7 +240,10 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_exercises_dir", "exercises", "env")
     app.add_config_value("course_site_branch", "gh-pages", "html")
+    app.add_config_value("course_solutions_dir", "worked-solutions", "env")
+    app.add_config_value("course_released_solutions", [], "env")  # read by the export, which fills the folder
     app.connect("source-read", render_assignment_list)
+    app.connect("source-read", render_solution_list)
     app.connect("env-get-outdated", always_reread_assignments)
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", publish_executed_notebook, priority=502)
