@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed-from-requirements
 # nbgrader shells out to alembic, and Jupyter finds kernels and tools on PATH: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: book test lint clean exercises
+.PHONY: book test lint clean exercises student-edition
 
 # (Re)install when the venv is missing or requirements.txt changed since the last install.
 $(STAMP): requirements.txt pyproject.toml
@@ -24,6 +24,11 @@ lint: $(STAMP)
 # Student notebooks: exercises/<id>/ regenerated from solutions/<id>/ by nbgrader (solutions and hidden tests removed).
 exercises: $(STAMP)
 	$(BIN)/python -m autograder.tooling.release
+
+# The public student edition (no solutions, hidden tests or grader) into DEST, leak-checked; see README.
+student-edition: $(STAMP)
+	@test -n "$(DEST)" || { echo "usage: make student-edition DEST=../course-public"; exit 2; }
+	$(BIN)/python -m autograder.tooling.student_edition "$(DEST)"
 
 test: book lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
