@@ -21,7 +21,12 @@ MIME = "application/papermill.record/text/plain"
 
 def glued(chapter: str) -> dict[str, object]:
     """All values glued by ``book/<chapter>.md`` in the last ``make book``, by name."""
-    path = EXECUTED / f"{chapter}.ipynb"
+    return glued_in(EXECUTED, chapter)
+
+
+def glued_in(executed: Path, chapter: str) -> dict[str, object]:
+    """All values glued by ``<chapter>`` in the executed notebooks under ``executed``, by name."""
+    path = executed / f"{chapter}.ipynb"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `make book` first (`make test` does)")
     outputs = [output for cell in json.loads(path.read_text())["cells"] for output in cell.get("outputs", [])]

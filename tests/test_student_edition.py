@@ -11,6 +11,7 @@ library matches torch, and every released notebook's locked cells run by themsel
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -154,6 +155,39 @@ def fresh_venv(folder: Path) -> Path:
     return folder
 
 
+# Wall-clock measurements (ch8_ms_rnn_T10, ms_per_step, lm_train_seconds, ch7_time_fraction, ...) differ from
+# run to run; everything else a chapter glues is a result of seeded computation.
+TIMING = re.compile(r"(^|_)(ms|seconds|time|timing|wall)(_|$)")
+
+
+def assert_same_numbers(ours: Path, theirs: Path) -> None:
+    """Every value glued by every chapter of this repository's build is in the student build, equal to
+    floating-point rounding (both execute the same code with the same seeds)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from bookdata import glued_in
+
+    chapters = sorted(p.stem for p in ours.glob("*.ipynb"))
+    assert chapters, f"{ours} is empty: build this repository's book first (make test does)"
+    for chapter in chapters:
+        expected, got = glued_in(ours, chapter), glued_in(theirs, chapter)
+        assert got.keys() == expected.keys(), f"{chapter}: glued names differ"
+        expected = {name: value for name, value in expected.items() if not TIMING.search(name)}
+        for name, value in expected.items():
+            assert close(got[name], value), f"{chapter}: {name} is {got[name]!r} in the student build, {value!r} here"
+
+
+def close(a, b) -> bool:
+    """Equal, floats to a relative 1e-6 (the same computation, possibly another summation order)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a if not TIMING.search(str(k)))
+    if isinstance(a, float) or isinstance(b, float):
+        numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+        return numbers and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+    return a == b
+
+
 @pytest.mark.slow
 def test_the_student_edition_stands_alone(tmp_path):
     dest = export(tmp_path / "course-public", released=("ps3_lstm",)).dest  # the Solutions page lists one
@@ -178,6 +212,7 @@ def test_the_student_edition_stands_alone(tmp_path):
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, f"the student edition's make test failed:\n{tail}"
     assert re.search(r"\d+ passed", proc.stdout) and " skipped" not in proc.stdout.splitlines()[-1], tail
+    assert_same_numbers(ROOT / "_build" / "jupyter_execute" / "book", dest / "_build" / "jupyter_execute" / "book")
     site_report = leaks.check(ROOT / "solutions", ROOT / "autograder" / "data",
                               leaks.from_files(leaks.published_files(dest / "_build" / "html")), released=["ps3_lstm"])
     assert site_report.clean, site_report.describe()
