@@ -204,6 +204,10 @@ def test_the_student_edition_stands_alone(tmp_path):
     where = subprocess.run([str(python), "-c", "import seqmodels; print(seqmodels.__file__)"], capture_output=True,
                            text=True, cwd=tmp_path, check=True).stdout
     assert where.startswith(str(venv)), where
+    kernel = subprocess.run([str(python), "-c", "from jupyter_client.kernelspec import KernelSpecManager as K; "
+                             "print(K().get_kernel_spec('python3').argv[0])"], capture_output=True, text=True,
+                            cwd=tmp_path, check=True).stdout.strip()
+    assert kernel == str(python), f"the chapters would execute in {kernel}, not the new venv"
     (venv / ".installed-from-requirements").touch()  # its requirements are there already: skip the install
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["CI"] = "true"  # the browser checks must run, not skip
