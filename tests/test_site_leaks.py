@@ -117,7 +117,7 @@ def test_released_solutions_are_public_but_their_hidden_tests_are_not(planted):
 def test_checker_reads_wheel_members_and_deleted_files_in_git_history(planted, tmp_path):
     edition = tmp_path / "edition"
     edition.mkdir()
-    with zipfile.ZipFile(edition / "seqmodels-0.1-py3-none-any.whl", "w") as wheel:
+    with zipfile.ZipFile(edition / "seqmodels-0.1-py3-none-any.whl", "w", zipfile.ZIP_DEFLATED) as wheel:
         wheel.writestr("seqmodels/hidden.py", f"# {HIDDEN_LINE}\n")
     git = ["git", "-C", str(edition), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
