@@ -5,8 +5,10 @@ vanilla RNN (:mod:`seqmodels.bptt`), seeded data generators (:mod:`seqmodels.dat
 plot style (:mod:`seqmodels.plotting`), n-gram and AR(tau) models (:mod:`seqmodels.ngram`), Jacobian
 products and gradient clipping (:mod:`seqmodels.gradients`). The PyTorch bridge lives in
 :mod:`seqmodels.torchutil`, the character language model in :mod:`seqmodels.charlm`, the RNN/LSTM/GRU
-comparison on long-memory tasks in :mod:`seqmodels.memory_tasks` and variable-length batch helpers in
-:mod:`seqmodels.batching`, all imported on demand so that NumPy-only users do not pay for ``import torch``.
+comparison on long-memory tasks in :mod:`seqmodels.memory_tasks` (and its seeds-and-learning-rates sweep in
+:mod:`seqmodels.comparison`), the GRU conventions of the literature in :mod:`seqmodels.conventions` and
+variable-length batch helpers in :mod:`seqmodels.batching`, all imported on demand so that NumPy-only users
+do not pay for ``import torch``.
 """
 
 from seqmodels.bptt import numerical_gradient, rnn_bptt

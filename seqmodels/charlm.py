@@ -85,10 +85,12 @@ class CharModel(nn.Module):
     ``vocab`` fixes the input and output size ``V = len(vocab)``; ``hidden_size`` is ``H``.
     Parameters: ``rnn`` (a ``torch.nn.RNN/LSTM/GRU`` with ``batch_first=True``, input size ``V``) and
     ``head`` (``W_hy (V, H)``, ``b_y (V,)``), initialised as PyTorch does from the seed ``seed``
-    (the global random state is left untouched).
+    (the global random state is left untouched). ``forget_bias`` (LSTM only) sets the forget gate's
+    bias to that value (:func:`seqmodels.memory_tasks.set_forget_bias`); ``None`` keeps PyTorch's default.
     """
 
-    def __init__(self, vocab: Vocabulary, hidden_size: int = 128, cell: Cell = "rnn", seed: int = 0):
+    def __init__(self, vocab: Vocabulary, hidden_size: int = 128, cell: Cell = "rnn", seed: int = 0,
+                 forget_bias: float | None = None):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}; got {cell!r}")
@@ -98,6 +100,10 @@ class CharModel(nn.Module):
             torch.manual_seed(seed)
             self.rnn = CELLS[cell](len(vocab), hidden_size, batch_first=True)
             self.head = nn.Linear(hidden_size, len(vocab))
+        if forget_bias is not None and cell == "lstm":
+            from seqmodels.memory_tasks import set_forget_bias
+
+            set_forget_bias(self.rnn, forget_bias)
 
     @property
     def device(self) -> torch.device:

@@ -143,3 +143,26 @@ def ar_forecast_errors(x: NDArray[np.float64], coeffs: NDArray[np.float64], k: i
         prediction = window @ coeffs
         window = np.concatenate([prediction[:, None], window[:, :-1]], axis=1)
     return x[origins + k - 1] - prediction
+
+
+def sinusoid_ar_coefficients(periods: tuple[float, ...]) -> NDArray[np.float64]:
+    """The exact AR coefficients ``a (2 K,)`` of any sum of ``K`` sinusoids with these ``periods`` (no offset).
+
+    A sinusoid of angular frequency ``w`` obeys ``s_t = 2 cos(w) s_{t-1} - s_{t-2}``: its characteristic
+    polynomial is ``z^2 - 2 cos(w) z + 1``. A sum of sinusoids obeys the recurrence whose polynomial is
+    the product of theirs, ``z^{2K} - a_1 z^{2K-1} - ... - a_{2K}``, whatever the amplitudes and phases.
+    So ``x_t = sum_k a_k x_{t-k}`` holds exactly, with ``2 K`` lags.
+    """
+    polynomial = np.array([1.0])
+    for period in periods:
+        polynomial = np.convolve(polynomial, [1.0, -2.0 * np.cos(2.0 * np.pi / period), 1.0])
+    return -polynomial[1:]
+
+
+def ar_root_moduli(coeffs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Moduli of the roots of ``z^tau - a_1 z^{tau-1} - ... - a_tau``, largest first, shape ``(tau,)``.
+
+    Fed its own forecasts, AR(tau) behaves like a sum of ``r^k`` terms over these roots ``r``: roots of
+    modulus 1 keep an oscillation going for ever, roots inside the unit circle make it decay as ``|r|^k``.
+    """
+    return np.sort(np.abs(np.roots(np.concatenate([[1.0], -np.asarray(coeffs)]))))[::-1]

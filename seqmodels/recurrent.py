@@ -68,8 +68,11 @@ def gru_cell(x_t: Array, h_prev: Array, W_ih: Array, W_hh: Array, b_ih: Array, b
         n_t = \\tanh(W_{in} x_t + b_{in} + r_t \\odot (W_{hn} h_{t-1} + b_{hn})) \\qquad
         h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}
 
-    The reset gate multiplies ``W_hn h + b_hn`` *after* the matrix product (cuDNN's choice);
-    Cho et al. (2014) apply it to ``h`` before. Shapes: ``x_t (N, I)``, ``h_prev (N, H)``,
+    The reset gate multiplies ``W_hn h + b_hn`` *after* the matrix product (cuDNN's choice, and that of
+    the first version of Cho et al.'s arXiv:1406.1078); its final version, Chung et al. (2014) and the
+    lecture notes apply it to ``h`` before (:mod:`seqmodels.conventions`). The update weighs the old
+    state with ``z`` as in Cho et al. (eq. 7); Chung et al. (eq. 5) weigh it with ``1 - z``.
+    Shapes: ``x_t (N, I)``, ``h_prev (N, H)``,
     ``W_ih (3H, I)``, ``W_hh (3H, H)``, biases ``(3H,)``. Returns ``h_t (N, H)``.
     """
     x_r, x_z, x_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)

@@ -49,6 +49,19 @@ def test_ch1_longer_windows_predict_better(ch1):
     assert ch1["ar_rmse_tau32_k16"] < 0.5 * ch1["ar_rmse_tau4_k16"]
 
 
+def test_ch1_ar4_represents_the_noise_free_signal_exactly(ch1):
+    """A sum of two sinusoids obeys an exact AR(4) recurrence: without noise, forecasts are right to round-off."""
+    assert ch1["ar_clean_coeff_error"] < 1e-9
+    assert ch1["ar_clean_rmse_tau4_k16"] < 1e-9 and ch1["ar_clean_rmse_tau4_k64"] < 1e-9
+
+
+def test_ch1_noise_damps_ar4_whatever_the_amount_of_data(ch1):
+    assert ch1["ar_noisy_root_tau4"] < 0.95  # roots inside the unit circle: fed-back forecasts decay
+    assert ch1["ar_noisy_root_tau4_16steps"] == pytest.approx(ch1["ar_noisy_root_tau4"] ** 16)
+    assert ch1["ar_noisy_100k_rmse_tau4_k16"] > 0.8 * ch1["ar_series_std"]  # 100x more data: still the mean
+    assert ch1["ar_noisy_root_tau4"] < ch1["ar_noisy_root_tau32"] < 1.0  # a wider window averages the noise
+
+
 def test_ch1_ngram_curve_falls_then_turns_up_and_stays_above_the_entropy_rate(ch1):
     ce, orders = ch1["ngram_ce"], ch1["ngram_orders"]
     assert ch1["entropy_rate"] == pytest.approx(course_grammar().entropy_rate())
@@ -112,6 +125,7 @@ def test_ch3_training_diverges_without_clipping_and_not_with_it(ch3):
     assert not ch3["clip_unclipped_finite"] and ch3["clip_unclipped_steps"] < 150
     assert ch3["clip_clipped_last"] < ch3["clip_clipped_first"]
     assert ch3["clip_clipped_last"] < 0.5  # finite and near the 1/6 of predicting the mean
+    assert ch3["clip_clipped_last"] > 0.1  # ... and no lower: clipping keeps it stable, it does not learn the task
 
 
 def test_ch3_truncation_shorter_than_the_dependency_cannot_learn_it(ch3):

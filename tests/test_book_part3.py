@@ -83,6 +83,13 @@ def test_ch6_reset_placement_is_a_different_model(ch6):
     assert ch6["ch6_gap_diagonal"] < 1e-12  # the two coincide when W_hn commutes with r and b_hn = 0
 
 
+def test_ch6_gates_limiting_cases_hold_to_rounding(ch6):
+    """r -> 0: candidate from the input alone; z -> 1: copy the state (1 and 100 steps); z -> 0: overwrite."""
+    for name in ("ch6_limit_reset", "ch6_limit_copy", "ch6_limit_copy_100", "ch6_limit_write"):
+        assert 0 <= ch6[name] < 1e-9, name
+    assert ch6["ch6_limit_typical_move"] > 0.1  # an ordinary step does move the state
+
+
 def test_ch6_recurrence_timing_was_measured(ch6):
     assert ch6["ch6_time_ratio"] > 0 and ch6["ch6_device"] in ("cpu", "cuda")
 
@@ -146,54 +153,104 @@ def ch8():
     return glued("08_comparison")
 
 
+def _bound(v):
+    """A range end; None (an unsolved run) is worse than any number."""
+    return math.inf if v is None else v
+
+
+def test_ch8_setup_is_fair(ch8):
+    """One forget-bias policy on both tasks, at least 3 seeds, a learning-rate sweep from which each cell picks."""
+    settings = ch8["ch8_settings"]
+    assert settings["forget_bias"] == {"adding": 1.0, "lm": 1.0}
+    assert len(settings["seeds"]) >= 3 and len(settings["learning_rates"]) >= 3
+    for row in [*ch8["ch8_adding_table"].values(), *ch8["ch8_lm_table"].values()]:
+        assert row["lr"] in settings["learning_rates"]
+        assert row["n_seeds"] == len(settings["seeds"])
+    assert ch8["ch8_n_runs"] == len(settings["learning_rates"]) * len(settings["seeds"]) * 3 * 3
+
+
 def test_ch8_rnn_stays_at_the_baseline_where_gated_cells_solve(ch8):
-    """The acceptance claim: at the long T the LSTM and GRU solve the adding problem, the RNN does not."""
-    T = ch8["ch8_T_long"]
-    baseline = ch8["ch8_baseline"]
+    """The acceptance claim: at the long T the LSTM and GRU solve the adding problem on every seed, the RNN on none."""
+    T, baseline, table = ch8["ch8_T_long"], ch8["ch8_baseline"], ch8["ch8_adding_table"]
     assert baseline == pytest.approx(1 / 6)
-    table = ch8["ch8_adding_table"]
-    rnn, lstm, gru = (table[f"{cell}_T{T}"] for cell in ("rnn", "lstm", "gru"))
-    assert rnn["steps_to_solve"] is None and rnn["test_mse"] > 0.8 * baseline
-    for gated in (lstm, gru):
-        assert gated["steps_to_solve"] is not None and gated["test_mse"] < 0.01
+    rnn = table[f"rnn_T{T}"]
+    assert rnn["n_solved"] == 0 and rnn["steps"] == [None, None] and rnn["test_mse"][0] > 0.8 * baseline
+    for cell in ("lstm", "gru"):
+        gated = table[f"{cell}_T{T}"]
+        assert gated["n_solved"] == gated["n_seeds"] and gated["steps"][1] is not None
+        assert gated["test_mse"][1] < 0.1 * baseline  # solved on the training loss; the test MSE is far below 1/6
 
 
 def test_ch8_rnn_learns_the_short_task(ch8):
-    assert ch8["ch8_adding_table"]["rnn_T10"]["test_mse"] < 0.7 * ch8["ch8_baseline"]
-    assert ch8["ch8_rnn_short_ratio"] < 0.7
+    assert ch8["ch8_adding_table"]["rnn_T10"]["test_mse"][1] < 0.7 * ch8["ch8_baseline"]
 
 
 def test_ch8_table_is_consistent(ch8):
-    table = ch8["ch8_adding_table"]
-    for key, row in table.items():
-        cell = key.split("_")[0]
-        G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    for key, row in ch8["ch8_adding_table"].items():
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[key.split("_")[0]]
         assert row["params"] == G * (32 * 2 + 32 * 32 + 2 * 32) + 33  # recurrent layer + linear read-out
+        low, high = row["steps"]
+        assert _bound(low) <= _bound(high) and row["test_mse"][0] <= row["test_mse"][1]
+        assert (high is None) == (row["n_solved"] < row["n_seeds"])
+    for row in ch8["ch8_live_adding"].values():
         assert row["ms_per_step"] > 0
-    T = ch8["ch8_T_long"]
-    assert ch8[f"ch8_solve_lstm_T{T}"] == str(table[f"lstm_T{T}"]["steps_to_solve"])
-    faster = "GRU" if table[f"gru_T{T}"]["steps_to_solve"] < table[f"lstm_T{T}"]["steps_to_solve"] else "LSTM"
-    assert ch8["ch8_faster_gated"] == faster
-
-
-def test_ch8_language_models_approach_the_entropy_rate(ch8):
-    h = ch8["ch8_entropy_rate"]
-    lm = ch8["ch8_lm_table"]
-    assert set(lm) == {"rnn", "lstm", "gru"}
-    for row in lm.values():
-        assert h < row["val_loss"] < 1.15 * h  # no model beats the entropy rate; all get close
-    assert lm["gru"]["val_loss"] - lm["lstm"]["val_loss"] == pytest.approx(ch8["ch8_lm_gru_minus_lstm"])
 
 
 def test_ch8_gated_cells_need_more_steps_at_longer_T(ch8):
     table, T = ch8["ch8_adding_table"], ch8["ch8_T_long"]
     for cell in ("lstm", "gru"):
-        assert table[f"{cell}_T10"]["steps_to_solve"] < table[f"{cell}_T{T}"]["steps_to_solve"]
+        assert _bound(table[f"{cell}_T10"]["steps"][0]) < _bound(table[f"{cell}_T{T}"]["steps"][0])
 
 
-def test_ch8_verdict_follows_the_measurements(ch8):
-    table, T, lm = ch8["ch8_adding_table"], ch8["ch8_T_long"], ch8["ch8_lm_table"]
-    wins = (table[f"gru_T{T}"]["steps_to_solve"] < table[f"lstm_T{T}"]["steps_to_solve"]) + (
-        lm["gru"]["val_loss"] < lm["lstm"]["val_loss"])
-    expected = {2: "on both tasks", 1: "one task of the two", 0: "the LSTM did better"}[wins]
-    assert expected in ch8["ch8_verdict"]
+def test_ch8_language_models_approach_the_floor(ch8):
+    floor, lm = ch8["ch8_lm_floor"], ch8["ch8_lm_table"]
+    assert abs(floor - ch8["ch8_entropy_rate"]) < 0.02  # a finite text's floor is near the expectation
+    assert set(lm) == {"rnn", "lstm", "gru"}
+    for row in lm.values():
+        assert floor < row["test_loss"][0] <= row["test_loss"][1]  # no model beats the true grammar
+    for cell in ("lstm", "gru"):  # the gated cells get close on every seed ...
+        assert lm[cell]["test_loss"][1] < 1.05 * floor
+        assert ch8["ch8_lm_gated_gap_max"] >= 100 * (lm[cell]["test_loss"][1] / floor - 1)
+    # ... the RNN on its best seed, while one seed stalls far above (the text says so)
+    assert lm["rnn"]["test_loss"][0] < 1.05 * floor < 1.1 * floor < lm["rnn"]["test_loss"][1]
+
+
+def test_ch8_live_rerun_reproduces_the_stored_sweep(ch8):
+    """Seed 0 re-trained while the page is built lands where the stored sweep says (same code, same seed)."""
+    for key, row in ch8["ch8_live_adding"].items():
+        if row["stored_steps"] is None:
+            assert row["steps"] is None, key
+        else:
+            assert row["steps"] is not None and abs(row["steps"] - row["stored_steps"]) <= 0.15 * row["stored_steps"]
+        assert row["test_mse"] == pytest.approx(row["stored_test_mse"], rel=0.5, abs=2e-3), key
+    for cell, row in ch8["ch8_live_lm"].items():
+        assert row["test_loss"] == pytest.approx(row["stored_test_loss"], abs=0.01), cell
+
+
+def test_ch8_learning_rate_matters_more_than_the_cell(ch8):
+    """The text's claim: across the grid each gated cell's median moves more than LSTM and GRU differ at their best."""
+    for task in ("adding", "lm"):
+        assert min(ch8["ch8_lr_effect"][task].values()) > ch8["ch8_cell_effect"][task], task
+
+
+def test_ch8_verdict_follows_from_the_glued_ranges(ch8):
+    """A cell wins a task only if its worst seed beats the other's best; otherwise: no clear winner."""
+    ranges, T = ch8["ch8_ranges"], ch8["ch8_T_long"]
+    table, lm = ch8["ch8_adding_table"], ch8["ch8_lm_table"]
+    assert ranges["adding"] == {c: table[f"{c}_T{T}"]["steps"] for c in ("lstm", "gru")}
+    assert ranges["lm"] == {c: lm[c]["test_loss"] for c in ("lstm", "gru")}
+    expected = {}
+    for task, r in ranges.items():
+        (g_low, g_high), (l_low, l_high) = ([_bound(v) for v in r[c]] for c in ("gru", "lstm"))
+        expected[task] = "gru" if g_high < l_low else "lstm" if l_high < g_low else None
+    assert ch8["ch8_winners"] == expected
+    text = ch8["ch8_verdict"]
+    decided = {w for w in expected.values() if w}
+    if not decided:
+        assert text.startswith("No clear winner")
+    elif len(decided) == 1:
+        name = {"gru": "GRU", "lstm": "LSTM"}[decided.pop()]
+        assert text.startswith(f"The {name} did better")
+        assert ("no clear winner" in text) == (None in expected.values())
+    else:
+        assert text.startswith("Mixed")

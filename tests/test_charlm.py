@@ -113,3 +113,20 @@ def test_any_utf8_text_file_swaps_in(tmp_path):
     assert history.loss[-1] < history.loss[0]
     assert evaluate(model, text[-200:]) < np.log(len(model.vocab))
     assert sample(model, "가", 20, temperature=0.5).startswith("가")
+
+
+def test_forget_bias_sets_the_lstm_forget_block_and_nothing_else():
+    vocab = Vocabulary.from_text(TEXT)
+    plain = CharModel(vocab, hidden_size=4, cell="lstm", seed=3)
+    biased = CharModel(vocab, hidden_size=4, cell="lstm", seed=3, forget_bias=1.0)
+    b_ih, b_hh = biased.rnn.bias_ih_l0.detach(), biased.rnn.bias_hh_l0.detach()
+    torch.testing.assert_close(b_ih[4:8], torch.ones(4))
+    torch.testing.assert_close(b_hh[4:8], torch.zeros(4))
+    for name, p in plain.named_parameters():  # same seed: every other parameter is untouched
+        q = dict(biased.named_parameters())[name].detach()
+        if name.startswith("rnn.bias"):
+            torch.testing.assert_close(torch.cat([q[:4], q[8:]]), torch.cat([p.detach()[:4], p.detach()[8:]]))
+        else:
+            torch.testing.assert_close(q, p.detach())
+    gru = CharModel(vocab, hidden_size=4, cell="gru", seed=3, forget_bias=1.0)  # no forget gate: ignored
+    torch.testing.assert_close(gru.rnn.bias_ih_l0, CharModel(vocab, hidden_size=4, cell="gru", seed=3).rnn.bias_ih_l0)

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from seqmodels import ar_series, course_corpus, course_grammar
-from seqmodels.ngram import NGramModel, ar_design, ar_forecast_errors, fit_ar
+from seqmodels import ar_series, course_corpus, course_grammar, noisy_periodic
+from seqmodels.ngram import (
+    NGramModel,
+    ar_design,
+    ar_forecast_errors,
+    ar_root_moduli,
+    fit_ar,
+    sinusoid_ar_coefficients,
+)
 
 
 def test_distributions_sum_to_one_for_seen_and_unseen_contexts():
@@ -72,3 +79,13 @@ def test_forecast_errors_feed_predictions_back():
     series = ar_series([0.6, -0.3], 5_000, noise=0.5, seed=1)
     rmse = [np.sqrt(np.mean(ar_forecast_errors(series, fit_ar(series, 2), k) ** 2)) for k in (1, 2, 5)]
     assert rmse[0] == pytest.approx(0.5, rel=0.05) and rmse[0] < rmse[1] < rmse[2]
+
+
+@pytest.mark.parametrize("periods", [(50.0,), (50.0, 13.0), (7.0, 19.0, 31.0)])
+def test_sum_of_sinusoids_obeys_its_exact_recurrence(periods):
+    a = sinusoid_ar_coefficients(periods)
+    assert a.shape == (2 * len(periods),)
+    x = noisy_periodic(400, periods=periods, noise=0.0)
+    X, y = ar_design(x, len(a))
+    np.testing.assert_allclose(X @ a, y, atol=1e-9)  # x_t = sum_k a_k x_{t-k}, exactly
+    np.testing.assert_allclose(ar_root_moduli(a), 1.0, atol=1e-6)  # undamped: every root on the unit circle

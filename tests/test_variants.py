@@ -37,7 +37,7 @@ def run_variant(variant, cases):
 
 def test_catalogue_has_the_mistakes_the_issue_lists():
     names = {v.name for v in VARIANTS}
-    assert {"lstm_gates_ifog", "gru_cho", "gru_z_swapped", "gru_reset_before", "gru_no_b_hn", "lstm_no_tanh_on_c",
+    assert {"lstm_gates_ifog", "gru_chung", "gru_z_swapped", "gru_reset_before", "gru_no_b_hn", "lstm_no_tanh_on_c",
             "ignore_batch_first", "h_n_batch_first", "h_n_last_sample"} <= names
     assert len({(v.name, v.target) for v in VARIANTS}) == len(VARIANTS), "variant names repeat for one target"
 
@@ -102,8 +102,8 @@ def correct(reset_after):
 
 @pytest.mark.parametrize(("convention", "named"), [
     (correct, None),
-    (lambda reset_after: ("before", "cho"), "gru_cho"),  # the lecture notes' GRU whatever reset_after says
-    (lambda reset_after: (correct(reset_after)[0], "cho"), "gru_z_swapped"),
+    (lambda reset_after: ("before", "chung"), "gru_chung"),  # the lecture notes' GRU whatever reset_after says
+    (lambda reset_after: (correct(reset_after)[0], "chung"), "gru_z_swapped"),
     (lambda reset_after: ("after", "pytorch"), "gru_reset_after_ignored"),  # what torch's GRU computes
     (lambda reset_after: ("before", "pytorch"), "gru_reset_before"),
 ], ids=["correct", "notes", "z_swapped", "torch_gru", "always_before"])

@@ -175,13 +175,13 @@ def judge_gru_module_backward(case: Case, result: object) -> str | None:
 
 
 def flip_update_cases(rng: np.random.Generator) -> list[Case]:
-    """Cho-convention parameters -> the PyTorch parameters with the same update rule (the z block negated)."""
+    """Parameters for Chung et al.'s update rule -> the PyTorch parameters with the same h_t (the z block negated)."""
     from seqmodels.conventions import flip_update_gate
 
     cases = []
     for I, H in [(1, 1), (2, 3), (4, 2)]:
         params = draw_params(3, I, H, rng, np.float64)
-        cases.append(Case(Call("cho_update_to_pytorch", tuple(params.values())), flip_update_gate(*params.values()),
+        cases.append(Case(Call("chung_update_to_pytorch", tuple(params.values())), flip_update_gate(*params.values()),
                           f"I={I} H={H}"))
     return cases
 
@@ -190,7 +190,7 @@ def judge_flip_update(case: Case, result: object) -> str | None:
     problem = compare(result, case.expected, ("W_ih", "W_hh", "b_ih", "b_hh"))
     if problem is None:
         return None
-    text = f"cho_update_to_pytorch, case {case.label}: {problem}."
+    text = f"chung_update_to_pytorch, case {case.label}: {problem}."
     if isinstance(result, tuple | list) and len(result) == 4:
         H = case.call.args[1].shape[1]
         if all(np.shape(r) == np.shape(e) for r, e in zip(result, case.expected, strict=True)):
@@ -216,8 +216,9 @@ CHECKS: list[Check] = recurrent_checks("ps4_gru", "gru", {
     Check("ps4_gru", "gru_module_backward", 3, ("MyGRU",), Rule.OWN_RECURRENCE,
           lambda rng: gru_module_cases(rng, backward=True), judge_gru_module_backward, needs_torch=True,
           description="gradients of every parameter, x and h0, both reset_after values"),
-    Check("ps4_gru", "cho_update_to_pytorch_hidden", 2, ("cho_update_to_pytorch",), Rule.NUMPY_ONLY, flip_update_cases,
-          judge_flip_update, description="parameters that turn the notes' update rule into PyTorch's"),
+    Check("ps4_gru", "chung_update_to_pytorch_hidden", 2, ("chung_update_to_pytorch",), Rule.NUMPY_ONLY,
+          flip_update_cases, judge_flip_update,
+          description="parameters that turn the notes' (Chung et al.'s) update rule into PyTorch's"),
     Check("ps4_gru", "reset_convertible", 1, ("reset_convertible",), Rule.ANY,
           answer_cases("reset_convertible", False, "can parameters move the reset gate?"),
           judge_answer("r multiplies W_hn h + b_hn in PyTorch but h inside the matmul in the notes; "

@@ -122,11 +122,11 @@ CELL_MISTAKES: dict[str, dict[str, tuple[Callable, str]]] = {
         "lstm_no_b_hh": (_drop_b_hh(lstm_cell), "an LSTM that leaves out b_hh; PyTorch adds both b_ih and b_hh"),
     },
     "gru": {
-        "gru_cho": (_gru("before", "cho"),
-                    "a GRU in the lecture notes' / Cho et al. (2014) convention (reset applied to h before the "
-                    "matmul, h' = (1 - z) h + z n); PyTorch applies r after the matmul, r * (W_hn h + b_hn), "
-                    "and uses h' = (1 - z) n + z h"),
-        "gru_z_swapped": (_gru("after", "cho"),
+        "gru_chung": (_gru("before", "chung"),
+                      "a GRU in the lecture notes' / Chung et al. (2014) convention (reset applied to h before the "
+                      "matmul, h' = (1 - z) h + z n); PyTorch applies r after the matmul, r * (W_hn h + b_hn), "
+                      "and uses h' = (1 - z) n + z h, the update of Cho et al. (2014)"),
+        "gru_z_swapped": (_gru("after", "chung"),
                           "a GRU with z and 1 - z swapped (h' = (1 - z) h + z n); PyTorch uses h' = (1 - z) n + z h"),
         "gru_reset_before": (_gru("before", "pytorch"),
                              "a GRU that applies the reset gate before the matmul, W_hn (r * h) + b_hn; PyTorch "
@@ -151,7 +151,7 @@ RESET_BEFORE_MISTAKES: dict[str, tuple[Callable, str]] = {
     "gru_reset_after_ignored": (_gru("after", "pytorch"),
                                 "a GRU that applies the reset gate after the matmul, r * (W_hn h + b_hn), as "
                                 "torch.nn.GRU does; reset_after=False applies it before: W_hn (r * h) + b_hn"),
-    "gru_z_swapped": (_gru("before", "cho"), CELL_MISTAKES["gru"]["gru_z_swapped"][1]),
+    "gru_z_swapped": (_gru("before", "chung"), CELL_MISTAKES["gru"]["gru_z_swapped"][1]),
 }
 
 # ---------------------------------------------------------------- layer mistakes
