@@ -3,6 +3,9 @@
 Writes scores through nbgrader's API, the autograded notebooks nbgrader's other commands read, one HTML
 feedback page per student, a grades CSV, and prints a summary. Re-running is idempotent; a killed run
 resumes without regrading finished submissions (``--regrade`` forces it).
+
+``autograder report ASSIGNMENT`` then writes the class report of the last run beside its grades CSV
+(:mod:`autograder.reporting.build`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_report_parser() -> argparse.ArgumentParser:
+    from autograder.reporting.similarity import THRESHOLD
+
+    p = argparse.ArgumentParser(prog="autograder report", description="The class report of the last grading run: "
+                                "report.html, report.json and canvas.csv beside the grades CSV. Changes no grade.")
+    p.add_argument("assignment", help="assignment id, e.g. ps3_lstm")
+    p.add_argument("--course", type=Path, default=Path.cwd(), help="course root holding nbgrader_config.py "
+                   "(default: the current folder)")
+    p.add_argument("--csv", type=Path, help="the run's grades CSV (default: <work>/autograder/<assignment>/grades.csv)")
+    p.add_argument("--threshold", type=float, default=THRESHOLD,
+                   help=f"list pairs of students whose code is at least this similar (0 to 1, default {THRESHOLD:g})")
+    p.add_argument("--no-similarity", action="store_true", help="skip the similarity check")
+    p.add_argument("--book-url", help="the published course site, for the links to the book (default: the "
+                   "course's _build/html)")
+    p.add_argument("--canvas-assignment-id", help="Canvas' id of the assignment, so that the import updates it "
+                   "instead of creating a new one")
+    p.add_argument("--lang", default="en", help="language of the report (default: en)")
+    return p
+
+
+def report_main(argv: list[str]) -> int:
+    args = build_report_parser().parse_args(argv)
+    _skip_unused_slow_imports()
+    from autograder.reporting.build import ReportOptions, build_report
+    from autograder.reporting.strings import strings
+
+    try:
+        s = strings(args.lang)
+        options = ReportOptions(args.threshold, args.lang, args.book_url, args.canvas_assignment_id,
+                                not args.no_similarity)
+        files = build_report(args.course, args.assignment, args.csv, options)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        print(f"autograder report: {err}", file=sys.stderr)
+        return 2
+    print(s("cli_written", html=files.html, json=files.json, canvas=files.canvas, seconds=files.seconds))
+    return 0
+
+
 def _skip_unused_slow_imports() -> None:
     """jsonschema, under nbformat, compiles 38 grammars of the optional ``rfc3987_syntax`` at import (about 2 s
     of every start here, measured with `time python -c "import nbformat"`) for a string format that no
@@ -43,8 +84,12 @@ def _skip_unused_slow_imports() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
     args = build_parser().parse_args(argv)
     _skip_unused_slow_imports()
+    from autograder.reporting.strings import strings
     from autograder.running.engine import Engine, describe_isolation, load_assignment
     from autograder.running.feedback import summary_table, write_csv, write_feedback
     from autograder.running.gradebook import Course
@@ -72,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
           f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
           f"{feedback_root}/<student>.html")
+    print("\n" + strings()("cli_pointer", assignment=spec.name))
     return 0
 
 

@@ -74,6 +74,7 @@ class StudentResult:
     seconds: float = 0.0
     source: str = ""  # the file that was graded
     timing: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    limits: list[str] = field(default_factory=list)  # Stop values of runs the grader ended at a limit
     retry: bool = False  # the grader, not the student, failed (a sandbox that did not start): not stored
 
     @classmethod
@@ -147,6 +148,10 @@ def load_assignment(course: Course, name: str, checks: Iterable[Check] | None = 
 
 
 # ------------------------------------------------------------------------------------------- judging
+
+
+# How a run can end at a limit (the grader's own decision, recorded in StudentResult.limits for the report).
+AT_A_LIMIT = (Stop.STEP_TIMEOUT, Stop.WALL_TIMEOUT, Stop.OUTPUT_LIMIT, Stop.EXITED)
 
 
 def stop_reason(run: Run, limits: Limits) -> str:
@@ -371,6 +376,11 @@ class Engine:
         while True:
             steps = [CodeStep(s.cell, "") if s.cell in skipped else s for s in plan.steps]
             run, asked = self._run_sandbox(kind, replace(plan, steps=steps), todo, worker, result)
+            if run.stop in AT_A_LIMIT and run.stop not in result.limits:
+                result.limits.append(run.stop.value)
+            if any(a is not None and a.kind is ErrorKind.TIMEOUT for a in run.answers.values()) \
+                    and Stop.STEP_TIMEOUT not in result.limits:
+                result.limits.append(Stop.STEP_TIMEOUT.value)  # a call stopped by the signal, without a kill
             answered |= {cid: (a, [run.answers.get(i) for i in a.ids], run) for cid, a in asked.items()}
             killed = run.stopped_in if run.stop is Stop.STEP_TIMEOUT else None
             kills += [killed] if killed else []
