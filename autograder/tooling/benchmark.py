@@ -12,7 +12,9 @@ with ``--steady N``, the command's rate on N submissions alone, where start-up n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import io
 import json
 import os
 import re
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from autograder.tooling import release
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -64,13 +68,13 @@ def nbgrader_env() -> dict[str, str]:
 
 
 def make_course(root: Path, assignment: str = "ps3_lstm") -> Path:
-    """A scratch course: the real ``solutions/<assignment>`` and ``nbgrader_config.py``, released there by
-    ``nbgrader generate_assignment`` (the repository's ``exercises/`` and gradebook are not touched)."""
+    """A scratch course: the real ``solutions/<assignment>`` and ``nbgrader_config.py``, released there as
+    ``make exercises`` releases (the repository's ``exercises/`` and gradebook are not touched)."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment, dirs_exist_ok=True)
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
-                   cwd=root, env=nbgrader_env(), check=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        release.generate([assignment], root=root)
     return root
 
 

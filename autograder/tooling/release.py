@@ -60,12 +60,14 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def generate(ids: list[str], release_dir: Path | None = None, db_url: str | None = None) -> None:
-    """Run ``nbgrader generate_assignment --force`` for ``ids``; raise ``RuntimeError`` with its log on failure."""
+def generate(ids: list[str], release_dir: Path | None = None, db_url: str | None = None, root: Path = ROOT) -> None:
+    """Run ``nbgrader generate_assignment --force`` for ``ids`` in the course at ``root`` (this repository, or a
+    scratch course with its own ``solutions/`` and ``nbgrader_config.py``); raise ``RuntimeError`` with its log
+    on failure."""
     site_url = course_config.read().site_url
     for assignment in ids:
         staging = Path(tempfile.mkdtemp(prefix="release-"))
-        shutil.copytree(SOLUTIONS / assignment, staging / assignment)
+        shutil.copytree(root / "solutions" / assignment, staging / assignment)
         for notebook in sorted((staging / assignment).glob("*.ipynb")):
             publish_links(notebook, site_url)
         cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
@@ -74,7 +76,7 @@ def generate(ids: list[str], release_dir: Path | None = None, db_url: str | None
             cmd.append(f"--CourseDirectory.release_directory={Path(release_dir).resolve()}")
         if db_url is not None:
             cmd.append(f"--CourseDirectory.db_url={db_url}")
-        proc = subprocess.run(cmd, cwd=ROOT, env=nbgrader_env(), capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=root, env=nbgrader_env(), capture_output=True, text=True)
         shutil.rmtree(staging)
         if proc.returncode != 0 or "[ERROR]" in proc.stderr:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stderr[-4000:]}")
