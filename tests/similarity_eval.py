@@ -35,11 +35,12 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder.reporting.similarity import THRESHOLD, StudentCode, compare_all, own_code  # noqa: E402
+from autograder.reporting.similarity import THRESHOLD, StudentCode, compare_all, notebook_code, own_code  # noqa: E402
 
 HERE = REPO / "tests" / "fixtures" / "similarity"
 FIXTURES = REPO / "tests" / "fixtures" / "submissions" / "ps3_lstm"
 RELEASE = REPO / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb"
+SOURCE = REPO / "solutions" / "ps3_lstm" / "ps3_lstm.ipynb"
 SAME_AUTHOR = {"batch_first_ignored", "gates_ifog", "h_n_batch_first", "missing_function", "syntax_error"}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8)
 
@@ -76,12 +77,14 @@ def _filled(release: nbformat.NotebookNode, cells: dict[str, str]) -> nbformat.N
 
 def load_sample() -> Sample:
     release = nbformat.read(RELEASE, as_version=4)
-    codes = [own_code(p.stem, nbformat.read(p, as_version=4), release) for p in sorted(FIXTURES.glob("*.ipynb"))]
+    source = nbformat.read(SOURCE, as_version=4)
+    codes = [own_code(p.stem, notebook_code(source, nbformat.read(p, as_version=4)), release)
+             for p in sorted(FIXTURES.glob("*.ipynb"))]
     origin: dict[str, str] = {}
     honest = {"correct_alt"}
     for path in sorted(HERE.glob("[hp][0-9]*.py")):
         module = _module(path)
-        codes.append(own_code(path.stem, _filled(release, module.CELLS), release))
+        codes.append(own_code(path.stem, notebook_code(source, _filled(release, module.CELLS)), release))
         origin[path.stem] = module.SOURCE or path.stem
         if not module.SOURCE:
             honest.add(path.stem)

@@ -278,6 +278,9 @@ def test_student_ids_are_safe_and_stable():
     assert safe_student_id("alice") == ("alice", None)
     weird, note = safe_student_id("caf\udce9 ../x")
     assert "/" not in weird and note and weird == safe_student_id("caf\udce9 ../x")[0]
+    for formula in ("-2-3", "-SUM.A1", "=HYPERLINK(1)", "+1", "@A1"):  # options to nbgrader, formulas to Excel
+        cleaned, note = safe_student_id(formula)
+        assert cleaned[0] not in "-=+@" and note, cleaned
 
 
 # ------------------------------------------------------------------------------------------ zips

@@ -29,7 +29,7 @@ from autograder.correctness.variants import VARIANTS
 from autograder.reporting.collect import load_results, read_journal, summarise
 from autograder.reporting.page import Charts, Links, render
 from autograder.reporting.sections import SECTIONS
-from autograder.reporting.similarity import StudentCode, compare_all, own_code
+from autograder.reporting.similarity import StudentCode, compare_all, notebook_code, own_code
 from autograder.reporting.strings import CATALOGUES, strings
 from autograder.running.engine import Outcome, StudentResult
 from autograder.tooling.benchmark import write_mix
@@ -84,14 +84,38 @@ def test_every_language_has_every_string_with_the_same_placeholders():
 def test_own_code_drops_the_starter_and_survives_any_notebook():
     release = nbformat.read(REPO / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
     nb = student_notebook(REPO, "ps3_lstm")
-    code = own_code("ann", nb, release).text
+    source = nbformat.read(REPO / "solutions" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
+    code = own_code("ann", notebook_code(source, nb), release).text
     assert "np.stack(outputs)" in code and "YOUR CODE HERE" not in code
     assert '"""The logistic function' not in code and "def lstm_cell(" not in code  # released lines
-    assert own_code("ann", release, release).text == ""  # the untouched release: no own code
+    assert own_code("ann", notebook_code(source, release), release).text == ""  # the untouched release
     for broken in (None, {}, {"cells": 3}, {"cells": [1, None, {"source": 7, "metadata": []}]},
                    {"cells": [{"cell_type": "code", "source": ["a", 1],
                                "metadata": {"nbgrader": {"grade_id": "lstm_cell_solution", "solution": True}}}]}):
+        assert own_code("ann", notebook_code(source, broken), release).text == ""
+    for broken in (None, 3, {"a": None}, {"lstm_cell_solution": ["x"]}):
         assert own_code("ann", broken, release).text == ""
+
+
+def test_copied_code_in_added_or_duplicated_cells_is_compared():
+    """The code that was graded is compared: a copy moved into a new cell, or into the first of two copies
+    of a solution cell (the grader grades the first), is still the student's code."""
+    source = nbformat.read(REPO / "solutions" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
+    release = nbformat.read(REPO / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
+    honest = notebook_code(source, student_notebook(REPO, "ps3_lstm"))
+    added = nbformat.read(REPO / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(added.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "lstm_cell_solution")
+    added.cells.insert(at + 1, nbformat.v4.new_code_cell(honest["lstm_cell_solution"]))
+    duplicated = nbformat.read(REPO / "exercises" / "ps3_lstm" / "ps3_lstm.ipynb", as_version=4)
+    first = nbformat.from_dict(dict(duplicated.cells[at]))
+    first.source = honest["lstm_cell_solution"]
+    duplicated.cells.insert(at, first)
+    codes = [own_code(name, cells, release) for name, cells in
+             [("honest", honest), ("added", notebook_code(source, added)),
+              ("duplicated", notebook_code(source, duplicated))]]
+    pairs = {frozenset((p.a.student, p.b.student)): p.similarity for p in compare_all(codes)}
+    assert pairs[frozenset(("added", "honest"))] > 0.5 and pairs[frozenset(("duplicated", "honest"))] > 0.5, pairs
 
 
 def test_a_broken_journal_line_is_counted_not_fatal(tmp_path):
@@ -167,6 +191,18 @@ REDTEAM = {
     "not_a_notebook": _known(ALL_PARTS, ungraded=True),
     "sleep_in_function": _known(LAYER_PARTS, limits=("step_time",)),
 }
+# Raises the sandbox runner's own timeout exception at once: the report must not believe it hit a limit.
+FORGED_TIMEOUT_CELL = '''import sys as _s
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    for m in list(_s.modules.values()):
+        T = getattr(m, "StepTimeout", None)
+        if T is not None:
+            raise T()
+    raise RuntimeError("no StepTimeout found")
+'''
 HOSTILE_CELL = f'''def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))  # {HOSTILE}
 
@@ -199,6 +235,9 @@ def graded(tmp_path_factory):
         cell = HOSTILE_CELL + extra
         write_submission(subs, student, student_notebook(course, answers={"lstm_cell_solution": cell}))
         known[student] = _known()
+    write_submission(subs, "forged_timeout",
+                     student_notebook(course, answers={"lstm_cell_solution": FORGED_TIMEOUT_CELL}))
+    known["forged_timeout"] = _known(CELL_PARTS | LAYER_PARTS)  # no limit: it took no time
     assert autograder_main(["ps3_lstm", str(subs), "--course", str(course), "--step-timeout", "3",
                             "--timeout", "30", "--quiet"]) == 0
     assert autograder_main(["report", "ps3_lstm", "--course", str(course)]) == 0

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
-
 from autograder.correctness.variants import VARIANTS
 from autograder.reporting import charts
 from autograder.reporting.canvas import gradebook_totals, write_canvas_csv
@@ -33,7 +31,7 @@ from autograder.reporting.similarity import (
     own_code,
 )
 from autograder.reporting.strings import Strings, strings
-from autograder.running.engine import AssignmentSpec, load_assignment
+from autograder.running.engine import AssignmentSpec, StudentResult, load_assignment
 from autograder.running.gradebook import Course
 
 HTML_NAME, JSON_NAME, CANVAS_NAME = "report.html", "report.json", "canvas.csv"
@@ -63,18 +61,9 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _notebook(path: Path) -> nbformat.NotebookNode | None:
-    """An autograded notebook, or ``None`` when it is missing or unreadable (total)."""
-    try:
-        return nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 - a file that cannot be read gives no code, never an error
-        return None
-
-
-def student_codes(course: Course, spec: AssignmentSpec, students: list[str]) -> list[StudentCode]:
-    """Each graded student's own code, from the autograded notebook the grader wrote."""
-    return [own_code(student, _notebook(course.path("autograded", student, spec.name) / f"{spec.notebook}.ipynb"),
-                     spec.release) for student in students]
+def student_codes(spec: AssignmentSpec, results: list[StudentResult]) -> list[StudentCode]:
+    """Each graded student's own code, as the grader recorded it."""
+    return [own_code(r.student, r.code, spec.release) for r in results if not r.problems]
 
 
 def _charts(summary: ClassSummary, s: Strings) -> Charts:
@@ -137,7 +126,7 @@ def build_report(course_root: Path, assignment: str, csv_path: Path | None = Non
     results, unreadable = load_results(state_dir / "journal.jsonl", csv_path, spec.fingerprint(), spec.max_score)
     summary = summarise(assignment, {cid: c.points for cid, c in spec.checks.items()}, spec.manual_cells, results,
                         {v.name: v.mistake for v in VARIANTS}, unreadable)
-    pairs = (above(compare_all(student_codes(course, spec, list(summary.graded))), options.threshold)
+    pairs = (above(compare_all(student_codes(spec, results)), options.threshold)
              if options.similarity else None)
     base = options.book_url or site_base(course_root.resolve(), out.resolve())
     sections = {m.variant: url for m in summary.mistakes if (url := section_url(m.variant, base))}
@@ -149,5 +138,6 @@ def build_report(course_root: Path, assignment: str, csv_path: Path | None = Non
     page = render(summary, pairs, options.threshold, _charts(summary, s),
                   Links(sections, JSON_NAME, CANVAS_NAME, csv_path.name), s, generated, TIMING_SHOWN)
     _write(out / HTML_NAME, page)
-    _write(out / JSON_NAME, json.dumps(report_json(summary, pairs, options.threshold, sections, s, totals), indent=1))
+    numbers = report_json(summary, pairs, options.threshold, sections, s, totals)
+    _write(out / JSON_NAME, json.dumps(numbers, indent=1, allow_nan=False))  # strict JSON: no NaN
     return ReportFiles(out / HTML_NAME, out / JSON_NAME, canvas, time.perf_counter() - t0)

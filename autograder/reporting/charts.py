@@ -83,7 +83,7 @@ def bars(labels: Sequence[str], values: Sequence[float], xlabel: str, limit: flo
         colours = [theme.accent if i < len(marked) and marked[i] else theme.bar for i in range(len(labels))]
         positions = list(range(len(labels)))[::-1]
         ax.barh(positions, list(values), color=colours)
-        ax.set_yticks(positions, [label[:60] for label in labels])
+        ax.set_yticks(positions, [label[:60].replace("$", r"\$") for label in labels])  # no mathtext
         ax.set_xlabel(xlabel)
         if limit is not None:
             ax.set_xlim(0, limit)

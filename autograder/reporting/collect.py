@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -151,9 +152,10 @@ def _checked(result: StudentResult) -> StudentResult:
 
     numbers = (result.score, result.max_score, result.seconds)
     if not (isinstance(result.student, str) and result.student and texts(result.flags) and texts(result.problems)
-            and texts(result.notes) and isinstance(result.cell_errors, dict)
-            and all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers)
-            and all(isinstance(o.cell_id, str) and isinstance(o.points, int | float)
+            and texts(result.notes) and texts(result.limits) and isinstance(result.cell_errors, dict)
+            and isinstance(result.code, dict) and all(isinstance(v, str) for v in result.code.values())
+            and all(isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in numbers)
+            and all(isinstance(o.cell_id, str) and isinstance(o.points, int | float) and math.isfinite(o.points)
                     and isinstance(o.message, str | None) and isinstance(o.variant, str | None)
                     for o in result.outcomes)):
         raise TypeError(f"a journal entry of unexpected shape ({str(result.student)[:40]!r})")
@@ -190,13 +192,14 @@ def load_results(journal_path: Path, csv_path: Path | None, fingerprint: str, ma
     if csv_path is None or not csv_path.exists():
         return sorted(entries.values(), key=lambda r: r.student), bad
     roster, bad_rows = read_roster(csv_path)
+    last = {row.student: row for row in roster}  # a student listed twice counts once, as the last row says
     results = []
-    for row in roster:
+    for row in last.values():
         result = entries.get(row.student)
-        if result is None:
+        if result is None or not row.graded:  # not graded in this run: never an older entry's score
             result = StudentResult(row.student, "", 0.0, max_score, problems=[row.review or "not stored"])
         results.append(result)
-    return results, bad + bad_rows
+    return results, bad + bad_rows + len(roster) - len(last)
 
 
 # ------------------------------------------------------------------------------------------ the numbers

@@ -1,10 +1,11 @@
 """Similarity between students' own code, for the instructor to look at; it never changes a grade.
 
-Each student's code is the text of the notebook's code solution cells, with every line that the released
-notebook already had in that cell (the starter code: signatures, docstrings, ``# YOUR CODE HERE``) removed
-first. Pairs are scored by `copydetect <https://pypi.org/project/copydetect/>`_ (winnowing over Pygments
-tokens with names, strings and comments normalised away, so renamed variables, added comments and blank
-lines do not hide a copy). Its fingerprints are every ``k``-gram of the normalised code (a window of 1:
+Each student's code is the code the grader ran from their notebook (solution cells, and cells they added,
+as recorded in the journal, at most ``CODE_KEPT`` characters), with every line that the released notebook
+already had in that cell (the starter code: signatures, docstrings, ``# YOUR CODE HERE``) removed first.
+Pairs are scored by `copydetect <https://pypi.org/project/copydetect/>`_ (winnowing over Pygments tokens
+with names, strings and comments normalised away, so renamed variables, added comments and blank lines do
+not hide a copy). Its fingerprints are every ``k``-gram of the normalised code (a window of 1:
 the Python hash of a string changes from process to process, and a wider window would make the chosen
 fingerprints, and so the scores, change with it). A pair's similarity is the larger of the two shares
 of each notebook's code found in the other, so that copying one function out of several still counts.
@@ -20,7 +21,8 @@ from itertools import combinations
 
 import nbformat
 
-from autograder.running.nbmeta import cell_source, cell_type, grade_id, is_solution
+from autograder.running.nbmeta import cell_source, grade_id, is_solution
+from autograder.running.plan import build_plan
 
 K = 25  # characters of normalised code per fingerprint (copydetect's default noise threshold)
 THRESHOLD = 0.55  # a pair at or above this similarity is listed (measured: README, "Class report")
@@ -61,26 +63,32 @@ def _starter_lines(release: nbformat.NotebookNode) -> dict[str, set[str]]:
             for c in release.cells if grade_id(c) and is_solution(c)}
 
 
-def own_code(student: str, notebook: nbformat.NotebookNode | None, release: nbformat.NotebookNode) -> StudentCode:
-    """The student's code solution cells in notebook order, each line of the released starter code removed,
-    each cell headed by a comment with its id (comments do not count for similarity). Total: a missing or
-    malformed notebook or cell gives less code, never an error."""
+def notebook_code(source: nbformat.NotebookNode, notebook: object) -> dict[str, str]:
+    """The cells of ``notebook`` that the grader would run as the student's own (its :class:`Plan`'s
+    ``student_cells``): for notebooks that were not graded by the engine (the similarity evaluation)."""
+    return build_plan(source, notebook, set()).student_cells
+
+
+def own_code(student: str, cells: dict[str, str], release: nbformat.NotebookNode) -> StudentCode:
+    """The code the grader ran from the student's notebook (``StudentResult.code``: solution cells and any
+    cells they added, in notebook order), each line of the released starter code removed, each cell headed
+    by a comment with its name (comments do not count for similarity). Total: odd input gives less code."""
     starter = _starter_lines(release)
+    every_starter_line = set().union(*starter.values()) if starter else set()
     parts = []
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    for cell in cells if isinstance(cells, list) else []:
-        gid = grade_id(cell)
-        if gid not in starter or cell_type(cell) != "code":
+    for name, source in cells.items() if isinstance(cells, dict) else ():
+        if not isinstance(source, str):
             continue
+        ignored = starter.get(name, every_starter_line)
         lines: list[str] = []
-        for line in cell_source(cell).splitlines():
-            if line.strip() in starter[gid] or (not line.strip() and (not lines or not lines[-1].strip())):
+        for line in source.splitlines():
+            if line.strip() in ignored or (not line.strip() and (not lines or not lines[-1].strip())):
                 continue  # a starter line, or a blank line at the start or after another blank
             lines.append(line)
         while lines and not lines[-1].strip():
             lines.pop()
         if lines:
-            parts.append(f"# {gid}\n" + "\n".join(lines) + "\n")
+            parts.append(f"# {name}\n" + "\n".join(lines) + "\n")
     return StudentCode(student, "\n".join(parts))
 
 

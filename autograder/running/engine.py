@@ -74,7 +74,9 @@ class StudentResult:
     seconds: float = 0.0
     source: str = ""  # the file that was graded
     timing: dict[str, float] = field(default_factory=dict)  # seconds per phase
-    limits: list[str] = field(default_factory=list)  # Stop values of runs the grader ended at a limit
+    # Stop values of runs the grader's own clock or counters ended (not what the sandbox says about itself)
+    limits: list[str] = field(default_factory=list)
+    code: dict[str, str] = field(default_factory=dict)  # the student's cells that ran (Plan.student_cells), capped
     retry: bool = False  # the grader, not the student, failed (a sandbox that did not start): not stored
 
     @classmethod
@@ -148,6 +150,20 @@ def load_assignment(course: Course, name: str, checks: Iterable[Check] | None = 
 
 
 # ------------------------------------------------------------------------------------------- judging
+
+
+CODE_KEPT = 100_000  # characters of a student's own code kept in the journal for the class report
+
+
+def kept_code(cells: dict[str, str]) -> dict[str, str]:
+    """The student's cells, in order, cut off after :data:`CODE_KEPT` characters in all (a padded notebook
+    must not make the journal or the report's similarity check huge)."""
+    kept, room = {}, CODE_KEPT
+    for name, source in cells.items():
+        if room <= 0:
+            break
+        kept[name], room = source[:room], room - len(source)
+    return kept
 
 
 # How a run can end at a limit (the grader's own decision, recorded in StudentResult.limits for the report).
@@ -378,9 +394,10 @@ class Engine:
             run, asked = self._run_sandbox(kind, replace(plan, steps=steps), todo, worker, result)
             if run.stop in AT_A_LIMIT and run.stop not in result.limits:
                 result.limits.append(run.stop.value)
-            if any(a is not None and a.kind is ErrorKind.TIMEOUT for a in run.answers.values()) \
-                    and Stop.STEP_TIMEOUT not in result.limits:
-                result.limits.append(Stop.STEP_TIMEOUT.value)  # a call stopped by the signal, without a kill
+            if Stop.STEP_TIMEOUT not in result.limits and any(  # a call the signal stopped, timed by the grader
+                    a.kind is ErrorKind.TIMEOUT and run.call_seconds.get(i, 0.0) >= 0.9 * self.limits.step_timeout
+                    for i, a in run.answers.items()):
+                result.limits.append(Stop.STEP_TIMEOUT.value)
             answered |= {cid: (a, [run.answers.get(i) for i in a.ids], run) for cid, a in asked.items()}
             killed = run.stopped_in if run.stop is Stop.STEP_TIMEOUT else None
             kills += [killed] if killed else []
@@ -427,6 +444,7 @@ class Engine:
             return result
         self._check_identity(sub, result)
         plan = build_plan(self.spec.source, sub.notebook, set(self.spec.checks), self.spec.visible_tests)
+        result.code = kept_code(plan.student_cells)
         result.notes += [f"solution cell {gid} is missing from the notebook (deleted?)" for gid in plan.missing_cells]
         result.notes += [f"the notebook holds cell {gid} more than once (copied?); the first copy was graded"
                          for gid in dict.fromkeys(plan.duplicate_cells)]

@@ -82,10 +82,11 @@ class _Unusable(Exception):
 
 
 def safe_student_id(raw: str) -> tuple[str, str | None]:
-    """A student id usable as a folder name and gradebook key, and a note when it had to change."""
+    """A student id usable as a folder name and gradebook key, and a note when it had to change. It never
+    starts with ``-`` (a command-line option to nbgrader; a formula to a spreadsheet opening a grades CSV)."""
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = unicodedata.normalize("NFC", text).strip()
-    cleaned = re.sub(r"[^\w.-]+", "_", text).strip("._") or "student"
+    cleaned = re.sub(r"[^\w.-]+", "_", text).strip("._-") or "student"
     if cleaned != raw or "\ufffd" in text:
         suffix = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:6]
         cleaned = f"{re.sub(r'_+', '_', cleaned.replace(chr(0xFFFD), '_')).strip('_') or 'student'}-{suffix}"

@@ -99,6 +99,7 @@ class Run:
     exit_code: int | None = None
     ignored: list[str] = field(default_factory=list)  # events that were malformed, unasked or repeated
     seconds: dict[str, float] = field(default_factory=dict)  # start, cells, calls
+    call_seconds: dict[str, float] = field(default_factory=dict)  # per answered call id, on the grader's clock
 
 
 # ---------------------------------------------------------------------------------------- the view
@@ -463,8 +464,12 @@ def _collect(reader: _Reader, job: Job, calls: dict[int, list[CallRequest]], sen
     step_deadline, current, step_start, ready_at = deadline, -1, t0, None
     waiting: list[CallRequest] = []  # the calls of the current step not yet sent; waiting[0] was sent
 
+    sent_at = 0.0
+
     def send_next() -> None:
+        nonlocal sent_at
         if waiting:
+            sent_at = time.monotonic()
             send(wire.encode(waiting[0].to_plain()))
 
     while True:
@@ -487,6 +492,7 @@ def _collect(reader: _Reader, job: Job, calls: dict[int, list[CallRequest]], sen
                 result.cells[event.cell] = event
             elif isinstance(event, Answer) and waiting and event.id == waiting[0].id:
                 result.answers[event.id] = event
+                result.call_seconds[event.id] = time.monotonic() - sent_at
                 waiting.pop(0)
                 send_next()
             elif isinstance(event, End) and not waiting:
