@@ -242,6 +242,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("course_site_branch", "gh-pages", "html")
     app.add_config_value("course_solutions_dir", "worked-solutions", "env")
     app.add_config_value("course_released_solutions", [], "env")  # read by the export, which fills the folder
+    app.add_config_value("course_feedback_language", "en", "env")  # read by the autograder, not the site
     app.connect("source-read", render_assignment_list)
     app.connect("source-read", render_solution_list)
     app.connect("env-get-outdated", always_reread_assignments)
