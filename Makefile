@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed-from-requirements
 # nbgrader shells out to alembic, and Jupyter finds kernels and tools on PATH: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: book test lint clean exercises student-edition
+.PHONY: book test lint clean exercises student-edition i18n-check i18n-update
 
 # (Re)install when the venv is missing or requirements.txt changed since the last install.
 $(STAMP): requirements.txt pyproject.toml
@@ -15,8 +15,21 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # Cached execution (execute_notebooks: cache in _config.yml), warnings are errors, a failing cell fails.
+# Then the Korean edition into _build/html/ko from the same execution cache (it executes nothing), and the list
+# of English messages that have no current Korean translation (README, "Korean edition").
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python book/_ext/course_editions.py ko
+	$(BIN)/python book/_ext/course_editions.py check
+
+# Fails when any English message has no current (non-fuzzy) Korean translation.
+i18n-check: $(STAMP)
+	$(BIN)/python book/_ext/course_editions.py check --strict
+
+# After English changes: regenerate the .pot files and merge them into book/locales/ko (sphinx-intl marks
+# changed messages fuzzy and adds new ones untranslated).
+i18n-update: $(STAMP)
+	$(BIN)/python book/_ext/course_editions.py update
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,6 +27,7 @@ from autograder.correctness import CHECKS, get_check
 from autograder.correctness.cases import Call, CallError, Check, decide
 from autograder.correctness.policy import DYNAMIC_NAMES, RULE_TEXT, STOCK_FORBIDDEN, TORCH_RNN_NAMES, Rule
 from autograder.correctness.reference import load_cases
+from autograder.messages import default_language, t, use
 
 
 def _module_root(obj: object) -> str | None:
@@ -81,9 +82,9 @@ def _scan(obj, policy: _Policy, via: str, seen: set, found: list[str]) -> None:
         root = _module_root(obj)
         if root in policy.roots:
             what = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
-            found.append(f"{via} uses {root} ({what})")
+            found.append(t("scan.uses", via=via, root=root, what=what))
         elif policy.torch_rnn_only and root == "torch" and getattr(obj, "__name__", "") in TORCH_RNN_NAMES:
-            found.append(f"{via} uses torch's built-in recurrent layer {obj.__name__}")
+            found.append(t("scan.torch_rnn", via=via, name=obj.__name__))
         return
     if inspect.isclass(obj):
         for base in obj.__mro__[1:]:
@@ -105,7 +106,7 @@ def _scan_instruction(ins: dis.Instruction, fn, policy: _Policy, via: str, seen:
     if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
         name = ins.argval
         if name in DYNAMIC_NAMES and policy.rule is Rule.NUMPY_ONLY:
-            found.append(f"{via} uses {name} (dynamic imports and lookups are not allowed here)")
+            found.append(t("scan.dynamic", via=via, name=name))
         elif name in fn.__globals__:
             target = fn.__globals__[name]
             _scan(target, policy, f"{via} → {name}" if inspect.isfunction(target) and target is not fn else via,
@@ -113,10 +114,10 @@ def _scan_instruction(ins: dis.Instruction, fn, policy: _Policy, via: str, seen:
     elif ins.opname == "IMPORT_NAME":
         module = str(ins.argval).split(".")[0]
         if module in policy.roots or (module in DYNAMIC_NAMES and policy.rule is Rule.NUMPY_ONLY):
-            found.append(f"{via} imports {ins.argval}")
+            found.append(t("scan.imports", via=via, module=ins.argval))
     elif (policy.torch_rnn_only and ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in TORCH_RNN_NAMES
           and ins.argval not in policy.own_attributes):
-        found.append(f"{via} uses .{ins.argval} (torch's built-in recurrent layers are not allowed here)")
+        found.append(t("scan.rnn_attribute", via=via, name=ins.argval))
 
 
 def _cell_filled(cell) -> bool:
@@ -150,7 +151,7 @@ def find_forbidden(names: tuple[str, ...], namespace: dict, rule: Rule) -> list[
 
 
 def forbidden_message(check: Check, findings: list[str]) -> str:
-    return f"{check.cell_id}: scored 0 because {'; '.join(findings)}: {RULE_TEXT[check.rule]}."
+    return t("stock.forbidden", cell=check.cell_id, findings="; ".join(findings), rule=RULE_TEXT[check.rule])
 
 
 def call_in_namespace(call: Call, namespace: dict) -> object:
@@ -167,14 +168,20 @@ def missing_message(check: Check, missing: list[str], namespace: dict) -> str:
     """Feedback for names the student did not define, with the closest names they did define."""
     contract = {name for c in CHECKS[check.assignment] for name in c.names}
     defined = [k for k, v in namespace.items() if callable(v) and not k.startswith("_") and k not in contract]
-    hints = [f"{name} (you defined {', '.join(close)})" if (close := difflib.get_close_matches(name, defined, 2, 0.5))
-             else name for name in missing]
-    return (f"{check.cell_id}: {'; '.join(hints)} is not defined; run the cell that defines it and keep the "
-            f"name from the assignment.")
+    hints = [t("stock.close_names", name=name, close=", ".join(close))
+             if (close := difflib.get_close_matches(name, defined, 2, 0.5)) else name for name in missing]
+    return t("stock.missing", cell=check.cell_id, names="; ".join(hints))
 
 
 def run_check(assignment: str, cell_id: str, namespace: dict) -> None:
-    """The body of a hidden test cell: replay the stored cases in this kernel, raise ``AssertionError`` on failure."""
+    """The body of a hidden test cell: replay the stored cases in this kernel, raise ``AssertionError`` on failure.
+
+    Its messages are in the course's feedback language (:func:`autograder.messages.default_language`)."""
+    with use(default_language()):
+        _run_check(assignment, cell_id, namespace)
+
+
+def _run_check(assignment: str, cell_id: str, namespace: dict) -> None:
     check = get_check(assignment, cell_id)
     missing = [name for name in check.names if name not in namespace]
     if missing:
@@ -188,7 +195,7 @@ def run_check(assignment: str, cell_id: str, namespace: dict) -> None:
         try:
             results.append(call_in_namespace(case.call, namespace))
         except Exception as err:  # noqa: BLE001 - the student's exception becomes feedback
-            results.append(CallError(f"raised {type(err).__name__}: {err}"))
+            results.append(CallError(t("stock.raised", type=type(err).__name__, error=err)))
     verdict = decide(check, cases, results)
     if not verdict.passed:
         raise AssertionError(verdict.message)

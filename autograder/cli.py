@@ -35,7 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regrade", action="store_true", help="grade again even what the journal says is done")
     p.add_argument("--csv", type=Path, help="grades CSV (default: <work>/autograder/<assignment>/grades.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_lang(p, "feedback (messages, named mistakes, feedback pages)")
     return p
+
+
+def _add_lang(p: argparse.ArgumentParser, what: str) -> None:
+    from autograder.messages import LANGUAGES
+
+    p.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help=f"language of the {what}; it never changes a score (default: the course's "
+                   "sphinx.config.course_feedback_language in _config.yml, else en)")
 
 
 def build_report_parser() -> argparse.ArgumentParser:
@@ -54,19 +63,21 @@ def build_report_parser() -> argparse.ArgumentParser:
                    "course's _build/html)")
     p.add_argument("--canvas-assignment-id", help="Canvas' id of the assignment, so that the import updates it "
                    "instead of creating a new one")
-    p.add_argument("--lang", default="en", help="language of the report (default: en)")
+    _add_lang(p, "report")
     return p
 
 
 def report_main(argv: list[str]) -> int:
     args = build_report_parser().parse_args(argv)
     _skip_unused_slow_imports()
+    from autograder.messages import default_language
     from autograder.reporting.build import ReportOptions, build_report
     from autograder.reporting.strings import strings
 
+    lang = args.lang or default_language()
     try:
-        s = strings(args.lang)
-        options = ReportOptions(args.threshold, args.lang, args.book_url, args.canvas_assignment_id,
+        s = strings(lang)
+        options = ReportOptions(args.threshold, lang, args.book_url, args.canvas_assignment_id,
                                 not args.no_similarity)
         files = build_report(args.course, args.assignment, args.csv, options)
     except (ValueError, KeyError, FileNotFoundError) as err:
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(argv[1:])
     args = build_parser().parse_args(argv)
     _skip_unused_slow_imports()
+    from autograder.messages import default_language
     from autograder.reporting.strings import strings
     from autograder.running.engine import Engine, describe_isolation, load_assignment
     from autograder.running.feedback import summary_table, write_csv, write_feedback
@@ -103,21 +115,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     step = args.step_timeout or course.config.get("Execute", {}).get("timeout") or Limits.step_timeout
     limits = Limits(timeout=args.timeout, step_timeout=min(float(step), args.timeout), memory_mb=args.memory)
-    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet)
+    lang = args.lang or default_language()
+    engine = Engine(course, spec, limits, workers=args.workers, progress=not args.quiet, lang=lang)
     try:
         summary = engine.run(args.submissions, regrade=args.regrade)
     except (IntakeError, SandboxUnavailable) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2
     feedback_root = engine.state_dir / "feedback"  # not nbgrader's feedback folder: generate_feedback skips those
-    write_feedback(spec, summary.results, feedback_root)
+    write_feedback(spec, summary.results, feedback_root, lang)
     csv_path = write_csv(spec, summary.results, args.csv or engine.state_dir / "grades.csv")
     print(summary_table(spec, summary.results))
     print(f"\n{describe_isolation(engine.isolation)}")
     print(f"\n{len(summary.results)} students: {summary.graded} graded now, {summary.resumed} already done "
           f"(journal), {summary.seconds:.1f} s. Grades: {csv_path}. Feedback: "
           f"{feedback_root}/<student>.html")
-    print("\n" + strings()("cli_pointer", assignment=spec.name))
+    print("\n" + strings(lang)("cli_pointer", assignment=spec.name))
     return 0
 
 

@@ -259,6 +259,28 @@ def test_every_run_points_to_the_report_command(graded, capsys, tmp_path):
 
 
 @pytest.mark.slow
+def test_korean_report_has_the_same_numbers_in_korean(graded, capsys, tmp_path):
+    """``autograder report --lang ko``: every string and mistake label in Korean, the numbers unchanged."""
+    elsewhere = tmp_path / "grades.csv"
+    elsewhere.write_bytes((graded["out"] / "grades.csv").read_bytes())
+    args = ["report", "ps3_lstm", "--course", str(graded["course"]), "--csv", str(elsewhere), "--no-similarity",
+            "--lang", "ko"]
+    assert autograder_main(args) == 0
+    assert "반 전체 보고서:" in capsys.readouterr().out
+    korean = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    english = graded["report"]
+    for key in ("students", "scores", "parts"):
+        if key in english:
+            assert korean[key] == english[key], key
+    assert ([(m["variant"], m["students"]) for m in korean["mistakes"]]
+            == [(m["variant"], m["students"]) for m in english["mistakes"]])
+    labels = CATALOGUES["ko"][1]
+    assert all(m["label"] == labels[m["variant"]] for m in korean["mistakes"])
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "lang='ko'" in page and strings("ko")("mistakes") in page and labels["lstm_gates_ifog"] in page
+
+
+@pytest.mark.slow
 def test_report_counts_match_what_each_submission_does(graded):
     known, report = graded["known"], graded["report"]
     gradable = {s: k for s, k in known.items() if not k.ungraded}

@@ -326,11 +326,18 @@ def nbgrader_points(notebook: Path) -> float:
 
 
 def test_assignments_page_downloads_and_points(context, server):
+    check_assignments_page(context, server + "book/assignments.html", "No assignment has been released yet")
+
+
+def check_assignments_page(context, url: str, empty_text: str | None) -> None:
+    """The assignments page at ``url`` offers each released notebook byte for byte, with its points and chapters
+    (also run on the Korean edition's page by tests/test_site_ko.py)."""
     page = context.new_page()
-    page.goto(server + "book/assignments.html", wait_until="networkidle")
+    page.goto(url, wait_until="networkidle")
     notebooks = released_notebooks()
     if not notebooks:
-        assert "No assignment has been released yet" in page.inner_text(".bd-article")
+        if empty_text is not None:
+            assert empty_text in page.inner_text(".bd-article")
         page.close()
         pytest.skip("exercises/ has no released notebook yet: the page says so")
     sections = [s for s in page.query_selector_all(".bd-article section section") if s.query_selector("a.download")]

@@ -23,6 +23,7 @@ import numpy as np
 
 from autograder.correctness.policy import Rule
 from autograder.correctness.variants import variants_for
+from autograder.messages import t
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,10 @@ def compare(result: object, expected: object, spec, shapes_only: bool = False) -
     """
     if not isinstance(spec, str):
         if not isinstance(result, tuple | list) or len(result) != len(spec):
-            length = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
-            got = f"a {type(result).__name__}{length}"
-            return f"expected a tuple {_spec_text(spec)}; got {got}"
+            if isinstance(result, tuple | list):
+                return t("compare.tuple_length", spec=_spec_text(spec), type=type(result).__name__,
+                         length=len(result))
+            return t("compare.tuple", spec=_spec_text(spec), type=type(result).__name__)
         for part, exp, sub in zip(result, expected, spec, strict=True):
             problem = compare(part, exp, sub, shapes_only)
             if problem:
@@ -178,18 +180,23 @@ def compare(result: object, expected: object, spec, shapes_only: bool = False) -
         return None
     got = _as_array(result)
     if got is None:
-        return f"{spec} should be a NumPy array (or nested lists of numbers); got {type(result).__name__}"
+        return t("compare.not_array", spec=spec, type=type(result).__name__)
     if got.shape != expected.shape:
-        return f"{spec} has shape {got.shape}; expected {expected.shape}"
+        return t("compare.shape", spec=spec, got=got.shape, expected=expected.shape)
     if shapes_only:
         return None
     if not np.all(np.isfinite(got)):
-        return f"{spec} contains NaN or inf"
+        return t("compare.not_finite", spec=spec)
     rtol, atol = TOLERANCE.get(expected.dtype, TOLERANCE[np.dtype(np.float64)])
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
         err = float(np.max(np.abs(got.astype(np.float64) - expected)))
-        return f"{spec} is wrong: max abs error {err:.3g} (tolerance {atol:g} + {rtol:g}·|expected|)"
+        return t("compare.wrong", spec=spec, error=err, atol=atol, rtol=rtol)
     return None
+
+
+def where(case: Case) -> str:
+    """``"<function>, case <label>"``: where a message is about."""
+    return t("case.where", target=case.call.target, label=case.label)
 
 
 def matching_variant(case: Case, result: object, spec) -> tuple[str, str] | None:
@@ -212,10 +219,10 @@ def array_judge(spec, shapes_only: bool = False) -> Callable[[Case, object], str
         problem = compare(result, case.expected, spec, shapes_only)
         if problem is None:
             return None
-        text = f"{case.call.target}, case {case.label}: {problem}."
+        text = t("case.problem", where=where(case), problem=problem)
         match = None if shapes_only else matching_variant(case, result, spec)
         if match:
-            return Feedback(f"{text} Your output equals {match[1]}.", variant=match[0])
+            return Feedback(t("case.equals", text=text, mistake=match[1]), variant=match[0])
         return Feedback(text)
 
     return judge
@@ -233,31 +240,33 @@ def decide(check: Check, cases: list[Case], results: list[object]) -> Verdict:
     failures: list[str] = []
     for case, result in zip(cases, results, strict=True):
         if isinstance(result, CallError):
-            failures.append(Feedback(f"{case.call.target}, case {case.label}: {result.message}"))
+            failures.append(Feedback(t("case.error", where=where(case), error=result.message)))
             continue
         try:
             verdict = check.judge(case, result)
         except Exception as err:  # noqa: BLE001 - a malformed result must not crash the grader
-            verdict = Feedback(f"{case.call.target}, case {case.label}: could not judge the result ({err!r})")
+            verdict = Feedback(t("case.could_not_judge", where=where(case), error=repr(err)))
         if verdict is not None:
             failures.append(verdict if isinstance(verdict, Feedback) else Feedback(verdict))
     if not failures:
-        return Verdict(True, f"{check.cell_id}: all {len(cases)} cases pass.")
+        return Verdict(True, t("check.all_pass", cell=check.cell_id, total=len(cases)))
     named = Counter(f.variant for f in failures if f.variant)
     best = named.most_common(1)[0][0] if named else None
     quoted = next(f for f in failures if f.variant == best) if best else failures[0]
-    return Verdict(False, f"{check.cell_id}: {len(failures)} of {len(cases)} cases fail. {quoted}", best)
+    return Verdict(False, t("check.fail", cell=check.cell_id, failed=len(failures), total=len(cases), quoted=quoted),
+                   best)
 
 
 def decide_together(check: Check, cases: list[Case], results: list[object]) -> Verdict:
     """The grade of a check with a ``judge_all``: the first failed call fails it, else ``judge_all`` decides."""
     for case, result in zip(cases, results, strict=True):
         if isinstance(result, CallError):
-            return Verdict(False, f"{check.cell_id}: {case.call.target}, case {case.label}: {result.message}")
+            return Verdict(False, t("check.problem", cell=check.cell_id,
+                                     problem=t("case.error", where=where(case), error=result.message)))
     try:
         problem = check.judge_all(cases, results)
     except Exception as err:  # noqa: BLE001 - a malformed result must not crash the grader
-        problem = f"could not judge the results ({err!r})"
+        problem = t("check.could_not_judge_all", error=repr(err))
     if problem is None:
-        return Verdict(True, f"{check.cell_id}: all {len(cases)} cases pass.")
-    return Verdict(False, f"{check.cell_id}: {problem}", getattr(problem, "variant", None))
+        return Verdict(True, t("check.all_pass", cell=check.cell_id, total=len(cases)))
+    return Verdict(False, t("check.problem", cell=check.cell_id, problem=problem), getattr(problem, "variant", None))

@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+
+from autograder.messages import t
 
 
 class Rule(enum.Enum):
@@ -29,13 +32,20 @@ class Sandbox(enum.Enum):
     TORCH = "torch"  # the same plus torch and what torch needs
 
 
-RULE_TEXT = {
-    Rule.NUMPY_ONLY: "this part must be written with NumPy only (torch, seqmodels and autograder do not exist "
-                     "where it is graded)",
-    Rule.OWN_RECURRENCE: "this part must build the recurrence from torch tensor operations, not torch's "
-                         "recurrent layers",
-    Rule.ANY: "",
-}
+class _RuleText(Mapping):
+    """Each rule in words, in the current language (``rule.<value>`` in :mod:`autograder.messages`)."""
+
+    def __getitem__(self, rule: Rule) -> str:
+        return "" if rule is Rule.ANY else t(f"rule.{Rule(rule).value}")
+
+    def __iter__(self):
+        return iter(Rule)
+
+    def __len__(self) -> int:
+        return len(Rule)
+
+
+RULE_TEXT: Mapping[Rule, str] = _RuleText()
 
 
 def sandboxes(rule: Rule, needs_torch: bool) -> tuple[Sandbox, ...]:

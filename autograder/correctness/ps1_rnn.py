@@ -8,6 +8,7 @@ from autograder.correctness.answers import answer_cases, judge_answer
 from autograder.correctness.cases import Call, Case, Check, compare
 from autograder.correctness.policy import Rule
 from autograder.correctness.recurrent import draw_params, recurrent_checks
+from autograder.messages import t
 
 # ---------------------------------------------------------------- ps1_rnn: BPTT for a many-to-one RNN
 
@@ -59,24 +60,24 @@ def bptt_visible_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def judge_bptt(case: Case, result: object) -> str | None:
-    where = f"rnn_many_to_one_grads, case {case.label}"
+    where = t("case.where", target="rnn_many_to_one_grads", label=case.label)
     if not isinstance(result, tuple | list) or len(result) != 2 or not isinstance(result[1], dict):
-        return f"{where}: expected (loss, grads) with grads a dict; got {type(result).__name__}"
+        return t("bptt.not_pair", where=where, type=type(result).__name__)
     loss, grads = result
     exp_loss, exp_grads = case.expected
     problems = []
     if not isinstance(loss, float | int | np.floating | np.ndarray) or np.size(loss) != 1:
-        problems.append(f"loss should be a number; got {type(loss).__name__}")
+        problems.append(t("bptt.loss_not_number", type=type(loss).__name__))
     elif not np.isclose(float(np.asarray(loss).ravel()[0]), exp_loss, rtol=1e-6, atol=1e-10):
-        problems.append(f"loss is {float(np.asarray(loss).ravel()[0]):.6g}; expected {exp_loss:.6g}")
+        problems.append(t("bptt.loss_wrong", got=float(np.asarray(loss).ravel()[0]), expected=exp_loss))
     for name, expected in exp_grads.items():
         if name not in grads:
-            problems.append(f"grads has no {name!r}")
+            problems.append(t("bptt.no_grad", name=repr(name)))
             continue
         problem = compare(grads[name], expected, f"grads[{name!r}]")
         if problem:
             problems.append(problem)
-    return f"{where}: " + "; ".join(problems) + "." if problems else None
+    return t("bptt.problems", where=where, problems="; ".join(problems)) if problems else None
 
 
 CHECKS: list[Check] = recurrent_checks("ps1_rnn", "rnn", {
@@ -89,7 +90,6 @@ CHECKS: list[Check] = recurrent_checks("ps1_rnn", "rnn", {
           description="loss and gradients against torch autograd on a grid of shapes"),
     Check("ps1_rnn", "vanishing_answer", 1, ("vanishing_answer",), Rule.ANY,
           answer_cases("vanishing_answer", "b", "the vanishing-gradient experiment"),
-          judge_answer("With small recurrent weights the gradient reaching early inputs shrinks by "
-                       "roughly a constant factor per step: it decays geometrically (answer b)."),
+          judge_answer("answer.vanishing"),
           description="the vanishing-gradient experiment"),
 ]

@@ -8,6 +8,7 @@ import numpy as np
 
 from autograder.correctness.cases import Call, Case, Check, array_judge
 from autograder.correctness.policy import Rule
+from autograder.messages import t
 
 # ---------------------------------------------------------------- ps2_char_lm
 
@@ -97,13 +98,13 @@ def judge_sample_counts(case: Case, result: object) -> str | None:
     counts = np.asarray(result)
     if (counts.shape != probs.shape or counts.dtype.kind not in "iu" or (counts < 0).any()
             or int(counts.sum()) != n):
-        return f"sample, case {case.label}: could not count {n} draws (got {counts.dtype} {counts.shape})"
+        return t("sample.cannot_count", label=case.label, n=n, dtype=counts.dtype, shape=counts.shape)
     tolerance = 5 * np.sqrt(n * probs * (1 - probs)) + 2  # five standard deviations
     bad = np.abs(counts - n * probs) > tolerance
     if not bad.any():
         return None
-    return (f"sample, case {case.label}: the draws do not follow softmax(logits / temperature): frequencies "
-            f"{np.round(counts / n, 3).tolist()}, expected {np.round(probs, 3).tolist()}.")
+    return t("sample.wrong", label=case.label, got=np.round(counts / n, 3).tolist(),
+             expected=np.round(probs, 3).tolist())
 
 
 def course_vocab() -> list[str]:
@@ -199,11 +200,11 @@ def _logits_problem(case: Case, result: object, V: int) -> str | None:
     """What is wrong with ``result`` as the ``(V,)`` logits the probe returns, or ``None``."""
     logits = np.asarray(result) if isinstance(result, np.ndarray | list | tuple) else None
     if logits is None or logits.dtype.kind not in "iuf" or logits.shape != (V,):
-        got = f"shape {logits.shape}" if logits is not None else f"a {type(result).__name__}"
-        return (f"model, case {case.label}: expected the logits of the next character, {V} numbers (model(x) "
-                f"maps ids (1, T) to logits (1, T, V) with V = len(vocab) = {V}); got {got}.")
+        got = (t("model.got_shape", shape=logits.shape) if logits is not None
+               else t("model.got_type", type=type(result).__name__))
+        return t("model.logits", label=case.label, V=V, got=got)
     if not np.all(np.isfinite(logits)):
-        return f"model, case {case.label}: the logits of the next character contain NaN or inf."
+        return t("model.not_finite", label=case.label)
     return None
 
 
@@ -212,9 +213,8 @@ def judge_char_lm(cases: list[Case], results: list[object]) -> str | None:
     (vocab_case, *model_cases), (vocab, *outputs) = cases, results
     expected_vocab = vocab_case.expected
     if not isinstance(vocab, list | tuple | str) or list(vocab) != expected_vocab:
-        return (f"model: the grader gives the model character ids in the setup cell's vocab = sorted(set(text)), "
-                f"{''.join(expected_vocab)!r} ({len(expected_vocab)} characters); your vocab is {vocab!r:.200}. "
-                f"Keep the setup cell's vocab: a character's id is its index there.")
+        return t("model.vocab", expected=repr("".join(expected_vocab)), count=len(expected_vocab),
+                 vocab=f"{vocab!r:.200}")
     for case, result in zip(model_cases, outputs, strict=True):
         problem = _logits_problem(case, result, len(expected_vocab))
         if problem:
@@ -223,14 +223,10 @@ def judge_char_lm(cases: list[Case], results: list[object]) -> str | None:
     loss = held_out_loss(model_cases, logits)
     if loss > CHAR_LM_THRESHOLD:
         predictions = sum(case.expected is not None for case in model_cases)
-        return (f"model: held-out loss {loss:.3f} nats/char, from its predictions of the next character at "
-                f"{predictions} places in new text; it must be at most {CHAR_LM_THRESHOLD} (always predicting "
-                f"character frequencies gives 2.78, the grammar's entropy rate is 0.29). Train longer or larger.")
+        return t("model.loss", loss=loss, predictions=predictions, threshold=CHAR_LM_THRESHOLD)
     change = memory_change(model_cases, logits)
     if change <= LOGIT_RESOLUTION:
-        return (f"model: the last prediction does not change when only characters {MEMORY_DISTANCE} or more "
-                f"steps earlier change (by {change:.2g}): a recurrent model carries its state along the whole "
-                f"text, a fixed window such as an n-gram cannot; the task asks for a recurrent model.")
+        return t("model.memory", distance=MEMORY_DISTANCE, change=change)
     return None
 
 

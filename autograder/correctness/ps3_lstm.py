@@ -5,6 +5,7 @@ from __future__ import annotations
 from autograder.correctness.cases import Call, Case, Check, Feedback
 from autograder.correctness.policy import Rule
 from autograder.correctness.recurrent import recurrent_checks
+from autograder.messages import t
 
 # ---------------------------------------------------------------- ps3_lstm: the batch_first question
 
@@ -27,19 +28,18 @@ def shape_answer_cases(batch_first: bool) -> list[Case]:
 def judge_shape_answer(case: Case, result: object) -> str | None:
     name = case.call.args[0]
     if not isinstance(result, dict) or set(result) != {"output", "h_n", "c_n"}:
-        return f"{name} should be a dict with the keys 'output', 'h_n', 'c_n'; got {result!r}"
+        return t("shapes.not_dict", name=name, value=repr(result))
     problems = []
     for key, expected in case.expected.items():
         got = result[key]
         if not isinstance(got, tuple | list) or tuple(got) != expected:
-            problems.append(f"{key} is {expected}, not {got!r}")
+            problems.append(t("shapes.key_wrong", key=key, expected=expected, got=repr(got)))
     if not problems:
         return None
-    text = f"{name} ({case.label}): " + "; ".join(problems) + "."
+    text = t("shapes.problems", name=name, label=case.label, problems="; ".join(problems))
     if any(tuple(result[k]) == (SHAPE_QUESTION["N"], 1, SHAPE_QUESTION["H"]) for k in ("h_n", "c_n")
            if isinstance(result[k], tuple | list)):
-        return Feedback(text + " h_n and c_n are (num_layers, N, H) whatever batch_first is: batch_first only "
-                               "changes the layout of input and output.", variant="h_n_batch_first")
+        return Feedback(t("shapes.h_n_hint", text=text), variant="h_n_batch_first")
     return Feedback(text)
 
 

@@ -10,6 +10,7 @@ from autograder.correctness.answers import answer_cases, judge_answer
 from autograder.correctness.cases import Call, Case, Check, Feedback, compare, matching_variant
 from autograder.correctness.policy import Rule
 from autograder.correctness.recurrent import draw_params, recurrent_checks
+from autograder.messages import t
 
 # ---------------------------------------------------------------- ps4_gru: an nn.Module GRU from scratch
 #
@@ -138,14 +139,14 @@ def module_layer_case(case: Case) -> Case:
 
 def _judge_module_forward(case: Case, result: dict) -> Feedback | None:
     if not isinstance(result, dict) or not {"output", "h_n"} <= set(result):
-        return Feedback(f"MyGRU, case {case.label}: could not run the module (got {type(result).__name__})")
+        return Feedback(t("gru.could_not_run", label=case.label, type=type(result).__name__))
     exp = case.expected
     problem = compare((result["output"], result["h_n"]), (exp["output"], exp["h_n"]), ("output", "h_n"))
     if problem is None:
         return None
     match = matching_variant(module_layer_case(case), (result["output"], result["h_n"]), ("output", "h_n"))
-    text = f"MyGRU forward, case {case.label}: {problem}."
-    return Feedback(f"{text} Your module computes {match[1]}.", match[0]) if match else Feedback(text)
+    text = t("gru.forward", label=case.label, problem=problem)
+    return Feedback(t("gru.computes", text=text, mistake=match[1]), match[0]) if match else Feedback(text)
 
 
 def judge_gru_module_forward(case: Case, result: object) -> str | None:
@@ -155,20 +156,19 @@ def judge_gru_module_forward(case: Case, result: object) -> str | None:
 def judge_gru_module_backward(case: Case, result: object) -> str | None:
     forward = _judge_module_forward(case, result)
     if forward is not None:
-        return Feedback(f"{forward} The gradients cannot be right while the forward pass is wrong.", forward.variant)
+        return Feedback(t("gru.backward_after_forward", forward=forward), forward.variant)
     got = result.get("grads") or {}
     wrong = []
     for name, expected in case.expected["grads"].items():
         if got.get(name) is None:
-            wrong.append(f"no gradient reached {name} (is it an nn.Parameter used in forward?)")
+            wrong.append(t("gru.no_gradient", name=name))
             continue
-        problem = compare(got[name], expected, f"the gradient of {name}")
+        problem = compare(got[name], expected, t("gru.gradient_of", name=name))
         if problem:
             wrong.append(problem)
     if not wrong:
         return None
-    return Feedback(f"MyGRU backward, case {case.label} (random upstream gradient on output and h_n): "
-                    + "; ".join(wrong) + ".")
+    return Feedback(t("gru.backward", label=case.label, problems="; ".join(wrong)))
 
 
 # ---------------------------------------------------------------- ps4_gru: the two GRU conventions
@@ -190,15 +190,14 @@ def judge_flip_update(case: Case, result: object) -> str | None:
     problem = compare(result, case.expected, ("W_ih", "W_hh", "b_ih", "b_hh"))
     if problem is None:
         return None
-    text = f"chung_update_to_pytorch, case {case.label}: {problem}."
+    text = t("flip.wrong", label=case.label, problem=problem)
     if isinstance(result, tuple | list) and len(result) == 4:
         H = case.call.args[1].shape[1]
         if all(np.shape(r) == np.shape(e) for r, e in zip(result, case.expected, strict=True)):
             untouched = [np.allclose(np.asarray(r)[H:2 * H], np.asarray(a)[H:2 * H])
                          for r, a in zip(result, case.call.args, strict=True)]
             if all(untouched):
-                text += (" The z block is unchanged: to turn z into 1 - z, negate its pre-activation "
-                         "(sigma(-a) = 1 - sigma(a)).")
+                text = t("flip.z_hint", text=text)
     return text
 
 
@@ -221,8 +220,6 @@ CHECKS: list[Check] = recurrent_checks("ps4_gru", "gru", {
           description="parameters that turn the notes' (Chung et al.'s) update rule into PyTorch's"),
     Check("ps4_gru", "reset_convertible", 1, ("reset_convertible",), Rule.ANY,
           answer_cases("reset_convertible", False, "can parameters move the reset gate?"),
-          judge_answer("r multiplies W_hn h + b_hn in PyTorch but h inside the matmul in the notes; "
-                       "r * (W h) and W (r * h) differ for general W, so no choice of parameters turns "
-                       "one into the other."),
+          judge_answer("answer.reset_convertible"),
           description="can a choice of parameters turn the notes' reset into PyTorch's?"),
 ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograder.messages import t
 from seqmodels.conventions import gru_cell_variant
 from seqmodels.recurrent import Array, gru_cell, lstm_cell, rnn_cell, sigmoid
 
@@ -30,11 +31,16 @@ class Variant:
 
     name: str  # short identifier, e.g. "lstm_gates_ifog"
     target: str  # the contract function it imitates, e.g. "lstm_layer"
-    mistake: str  # completes "your output equals ..."
     fn: Callable
 
+    @property
+    def mistake(self) -> str:
+        """What the mistake is, in the current language (``variant.<name>`` in :mod:`autograder.messages`);
+        completes "your output equals ..."."""
+        return t(f"variant.{self.name}")
 
-# ---------------------------------------------------------------- cell mistakes (kind -> name -> (cell, text))
+
+# ---------------------------------------------------------------- cell mistakes (kind -> name -> cell)
 
 
 def _lstm_cell_gates(order: str) -> Callable:
@@ -108,50 +114,36 @@ def _rnn_cell_no_tanh(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
 
 
-CELL_MISTAKES: dict[str, dict[str, tuple[Callable, str]]] = {
+CELL_MISTAKES: dict[str, dict[str, Callable]] = {  # what each mistake is, in words: "variant.<name>" in messages
     "lstm": {
-        "lstm_gates_ifog": (_lstm_cell_gates("ifog"),
-                            "an LSTM with gates ordered i,f,o,g (cs231n's order); PyTorch orders the blocks i,f,g,o"),
-        "lstm_gates_igfo": (_lstm_cell_gates("igfo"),
-                            "an LSTM with gates ordered i,g,f,o; PyTorch orders the blocks i,f,g,o"),
-        "lstm_gates_fiog": (_lstm_cell_gates("figo"),
-                            "an LSTM with gates ordered f,i,g,o; PyTorch orders the blocks i,f,g,o"),
-        "lstm_no_tanh_on_c": (_lstm_cell_no_tanh, "an LSTM without the tanh on the cell state: h_t = o_t * c_t "
-                                                  "instead of o_t * tanh(c_t)"),
-        "lstm_h_c_swapped": (_lstm_cell_swapped, "an LSTM that returns (c, h) instead of (h, c)"),
-        "lstm_no_b_hh": (_drop_b_hh(lstm_cell), "an LSTM that leaves out b_hh; PyTorch adds both b_ih and b_hh"),
+        "lstm_gates_ifog": _lstm_cell_gates("ifog"),
+        "lstm_gates_igfo": _lstm_cell_gates("igfo"),
+        "lstm_gates_fiog": _lstm_cell_gates("figo"),
+        "lstm_no_tanh_on_c": _lstm_cell_no_tanh,
+        "lstm_h_c_swapped": _lstm_cell_swapped,
+        "lstm_no_b_hh": _drop_b_hh(lstm_cell),
     },
     "gru": {
-        "gru_chung": (_gru("before", "chung"),
-                      "a GRU in the lecture notes' / Chung et al. (2014) convention (reset applied to h before the "
-                      "matmul, h' = (1 - z) h + z n); PyTorch applies r after the matmul, r * (W_hn h + b_hn), "
-                      "and uses h' = (1 - z) n + z h, the update of Cho et al. (2014)"),
-        "gru_z_swapped": (_gru("after", "chung"),
-                          "a GRU with z and 1 - z swapped (h' = (1 - z) h + z n); PyTorch uses h' = (1 - z) n + z h"),
-        "gru_reset_before": (_gru("before", "pytorch"),
-                             "a GRU that applies the reset gate before the matmul, W_hn (r * h) + b_hn; PyTorch "
-                             "applies it after: r * (W_hn h + b_hn)"),
-        "gru_no_b_hn": (_gru_cell_b_hn("dropped"), "a GRU that drops b_hn; PyTorch computes r * (W_hn h + b_hn)"),
-        "gru_b_hn_outside": (_gru_cell_b_hn("outside"),
-                             "a GRU that adds b_hn outside the reset gate, r * (W_hn h) + b_hn; PyTorch computes "
-                             "r * (W_hn h + b_hn)"),
-        "gru_gates_zrn": (_gru_cell_zrn, "a GRU with the blocks read as z,r,n; PyTorch orders them r,z,n"),
-        "gru_no_b_hh": (_drop_b_hh(gru_cell), "a GRU that leaves out b_hh; PyTorch adds both b_ih and b_hh"),
+        "gru_chung": _gru("before", "chung"),
+        "gru_z_swapped": _gru("after", "chung"),
+        "gru_reset_before": _gru("before", "pytorch"),
+        "gru_no_b_hn": _gru_cell_b_hn("dropped"),
+        "gru_b_hn_outside": _gru_cell_b_hn("outside"),
+        "gru_gates_zrn": _gru_cell_zrn,
+        "gru_no_b_hh": _drop_b_hh(gru_cell),
     },
     "rnn": {
-        "rnn_no_tanh": (_rnn_cell_no_tanh, "an RNN without the tanh nonlinearity"),
-        "rnn_no_b_hh": (_drop_b_hh(rnn_cell), "an RNN that leaves out b_hh; PyTorch adds both b_ih and b_hh"),
+        "rnn_no_tanh": _rnn_cell_no_tanh,
+        "rnn_no_b_hh": _drop_b_hh(rnn_cell),
     },
 }
 CORRECT_CELLS: dict[str, Callable] = {"lstm": lstm_cell, "gru": gru_cell, "rnn": rnn_cell}
 
 # MyGRU(..., reset_after=False) (ps4) must equal a GRU with the reset gate before the matmul and PyTorch's
 # update rule; its mistakes, as cells, lifted to the layer ``gru_reset_before_layer`` that it must equal.
-RESET_BEFORE_MISTAKES: dict[str, tuple[Callable, str]] = {
-    "gru_reset_after_ignored": (_gru("after", "pytorch"),
-                                "a GRU that applies the reset gate after the matmul, r * (W_hn h + b_hn), as "
-                                "torch.nn.GRU does; reset_after=False applies it before: W_hn (r * h) + b_hn"),
-    "gru_z_swapped": (_gru("before", "chung"), CELL_MISTAKES["gru"]["gru_z_swapped"][1]),
+RESET_BEFORE_MISTAKES: dict[str, Callable] = {
+    "gru_reset_after_ignored": _gru("after", "pytorch"),
+    "gru_z_swapped": _gru("before", "chung"),
 }
 
 # ---------------------------------------------------------------- layer mistakes
@@ -185,16 +177,8 @@ def unroll(cell: Callable, x: Array, states: list[Array], batch_first: bool, mis
     return output, finals
 
 
-LAYER_MISTAKES: dict[str, str] = {
-    "ignore_batch_first": "a layer that ignores batch_first and always reads x as (T, N, I)",
-    "output_time_major": "a layer that leaves output time-major (T, N, H) under batch_first=True; output must "
-                         "follow batch_first and be (N, T, H)",
-    "h_n_batch_first": "a layer that returns the final state as (N, 1, H) under batch_first=True; h_n (and c_n) are "
-                       "(1, N, H) whatever batch_first is",
-    "h_n_last_sample": "a layer that takes h_n = output[-1:] from the batch-first output: the last sequence's states "
-                       "at every step, not every sequence's last state; h_n = output[:, -1] as (1, N, H)",
-    "ignore_initial_state": "a layer that ignores h0 (and c0) and starts from zeros",
-}
+LAYER_MISTAKES: tuple[str, ...] = ("ignore_batch_first", "output_time_major", "h_n_batch_first", "h_n_last_sample",
+                                  "ignore_initial_state")
 
 
 def _layer(kind: str, cell: Callable, mistake: str | None) -> Callable:
@@ -215,13 +199,13 @@ def _layer(kind: str, cell: Callable, mistake: str | None) -> Callable:
 def _catalogue() -> list[Variant]:
     variants = []
     for kind, mistakes in CELL_MISTAKES.items():
-        for name, (cell, text) in mistakes.items():
-            variants.append(Variant(name, f"{kind}_cell", text, cell))
-            variants.append(Variant(name, f"{kind}_layer", text, _layer(kind, cell, None)))
-        for name, text in LAYER_MISTAKES.items():
-            variants.append(Variant(name, f"{kind}_layer", text, _layer(kind, CORRECT_CELLS[kind], name)))
-    for name, (cell, text) in RESET_BEFORE_MISTAKES.items():
-        variants.append(Variant(name, "gru_reset_before_layer", text, _layer("gru", cell, None)))
+        for name, cell in mistakes.items():
+            variants.append(Variant(name, f"{kind}_cell", cell))
+            variants.append(Variant(name, f"{kind}_layer", _layer(kind, cell, None)))
+        for name in LAYER_MISTAKES:
+            variants.append(Variant(name, f"{kind}_layer", _layer(kind, CORRECT_CELLS[kind], name)))
+    for name, cell in RESET_BEFORE_MISTAKES.items():
+        variants.append(Variant(name, "gru_reset_before_layer", _layer("gru", cell, None)))
     return variants
 
 
@@ -247,11 +231,8 @@ def _temperature_multiplied(logits, temperature):
 
 
 PS2_VARIANTS = [
-    Variant("ce_sum_not_mean", "softmax_cross_entropy", "the loss (and gradient) summed over the batch; the "
-            "contract averages over the N rows, like torch.nn.functional.cross_entropy", _cross_entropy_summed),
-    Variant("temperature_multiplied", "softmax_with_temperature", "softmax(logits * temperature); divide: "
-            "softmax(logits / temperature), so that a high temperature flattens the distribution",
-            _temperature_multiplied),
+    Variant("ce_sum_not_mean", "softmax_cross_entropy", _cross_entropy_summed),
+    Variant("temperature_multiplied", "softmax_with_temperature", _temperature_multiplied),
 ]
 
 VARIANTS: list[Variant] = _catalogue() + PS2_VARIANTS

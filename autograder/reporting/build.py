@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.correctness.variants import VARIANTS
+from autograder.messages import text_in
 from autograder.reporting import charts
 from autograder.reporting.canvas import gradebook_totals, write_canvas_csv
 from autograder.reporting.collect import ClassSummary, load_results, summarise
@@ -125,7 +126,7 @@ def build_report(course_root: Path, assignment: str, csv_path: Path | None = Non
     out.mkdir(parents=True, exist_ok=True)
     results, unreadable = load_results(state_dir / "journal.jsonl", csv_path, spec.fingerprint(), spec.max_score)
     summary = summarise(assignment, {cid: c.points for cid, c in spec.checks.items()}, spec.manual_cells, results,
-                        {v.name: v.mistake for v in VARIANTS}, unreadable)
+                        {v.name: text_in(options.lang, f"variant.{v.name}") for v in VARIANTS}, unreadable)
     pairs = (above(compare_all(student_codes(spec, results)), options.threshold)
              if options.similarity else None)
     base = options.book_url or site_base(course_root.resolve(), out.resolve())

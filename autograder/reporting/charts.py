@@ -7,11 +7,42 @@ matplotlib's object API (no pyplot state, no GUI backend).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import matplotlib
+from matplotlib import font_manager
 from matplotlib.figure import Figure
+
+# Fonts with Hangul, tried after matplotlib's own for any glyph it lacks (Korean labels: --lang ko).
+HANGUL_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo")
+HANGUL_FONT_FILES = ("NanumGothic", "NotoSansCJK", "NotoSansKR", "malgun", "AppleSDGothic")
+
+
+@functools.cache
+def _font_family() -> list[str]:
+    """matplotlib's default sans-serif, then the Hangul fonts installed here (none: Hangul shows as boxes)."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(HANGUL_FONTS):  # matplotlib's font cache may predate the fonts: look once
+        for path in font_manager.findSystemFonts():
+            if any(part in Path(path).name for part in HANGUL_FONT_FILES):
+                with contextlib.suppress(Exception):  # a font file matplotlib cannot read is simply not used
+                    font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in HANGUL_FONTS if name in installed)]
+
+
+def _with_fonts(draw: Callable) -> Callable:
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with matplotlib.rc_context({"font.family": _font_family()}):
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+@_with_fonts
 def histogram(scores: Sequence[float], max_score: float, xlabel: str, ylabel: str) -> Chart:
     """Scores in bins of one point, from 0 to ``max_score``."""
     edges = [i - 0.5 for i in range(int(max_score) + 2)] if max_score >= 1 else 10
@@ -71,6 +103,7 @@ def histogram(scores: Sequence[float], max_score: float, xlabel: str, ylabel: st
     return Chart(png)
 
 
+@_with_fonts
 def bars(labels: Sequence[str], values: Sequence[float], xlabel: str, limit: float | None = None,
          marked: Sequence[bool] = (), counts: bool = False) -> Chart:
     """Horizontal bars, first label on top; ``marked`` bars in the accent colour; ``limit`` fixes the x range;

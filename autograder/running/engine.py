@@ -30,6 +30,8 @@ import numpy as np
 
 from autograder.correctness.cases import CallError, Case, Check, decide
 from autograder.correctness.policy import RULE_TEXT, Rule, Sandbox, sandboxes
+from autograder.messages import check_language, default_language, use
+from autograder.messages import t as msg
 from autograder.running import sandbox
 from autograder.running.gradebook import (
     Course,
@@ -172,36 +174,34 @@ AT_A_LIMIT = (Stop.STEP_TIMEOUT, Stop.WALL_TIMEOUT, Stop.OUTPUT_LIMIT, Stop.EXIT
 
 def stop_reason(run: Run, limits: Limits) -> str:
     """Why a sandbox run ended early, for the student."""
-    where = f" in {run.stopped_in}" if run.stopped_in else ""
+    where = msg("stop.where", place=run.stopped_in) if run.stopped_in else ""
     if run.stop is Stop.STEP_TIMEOUT:
-        return (f"the notebook's process was stopped{where}: it ran past the time limit of {limits.step_timeout:g} s "
-                "per cell or graded part and did not stop when asked")
+        return msg("stop.step_timeout", where=where, limit=limits.step_timeout)
     if run.stop is Stop.WALL_TIMEOUT:
-        return f"stopped at the time limit of {limits.timeout:g} s{where} (an infinite loop, or far too slow)"
+        return msg("stop.wall_timeout", where=where, limit=limits.timeout)
     if run.stop is Stop.OUTPUT_LIMIT:
-        return f"the results exceeded the output limit of {limits.output_mb} MB{where}"
+        return msg("stop.output_limit", where=where, limit=limits.output_mb)
     if run.stop is Stop.SETUP_FAILED:
-        return "the sandbox could not be set up (not the student's doing); re-run the autograder to retry"
-    return (f"the notebook's process ended{where} (exit code {run.exit_code}: os._exit, a crash, or the memory "
-            f"({limits.memory_mb} MB) or process limit)")
+        return msg("stop.setup_failed")
+    return msg("stop.exited", where=where, code=run.exit_code, memory=limits.memory_mb)
 
 
 def _call_result(answer: Answer | None, run: Run, limits: Limits) -> object:
     if answer is None:
-        return CallError(f"not run: {stop_reason(run, limits)}")
+        return CallError(msg("call.not_run", reason=stop_reason(run, limits)))
     if answer.ok:
         return answer.value
     if answer.kind is ErrorKind.TIMEOUT:
-        return CallError(f"timed out after {limits.step_timeout:g} s (an infinite loop, or far too slow?)")
+        return CallError(msg("call.timeout", limit=limits.step_timeout))
     if answer.kind is ErrorKind.UNAVAILABLE:
-        return CallError(f"needs `{answer.error}`, which is not available where this part is graded")
+        return CallError(msg("call.unavailable", module=answer.error))
     if answer.kind is ErrorKind.RAISED:
-        return CallError(f"raised {answer.error}")
+        return CallError(msg("call.raised", error=answer.error))
     return CallError(answer.error)
 
 
 def _modules_text(modules: set[str]) -> str:
-    notes = {"seqmodels": "seqmodels (the course's reference code: write the function yourself)"}
+    notes = {"seqmodels": msg("module.seqmodels")}
     return ", ".join(notes.get(m, m) for m in sorted(modules))
 
 
@@ -215,13 +215,13 @@ def judge_check(check: Check, cases: list[Case], answers: list[Answer | None], r
     missing = sorted({a.error for a in answers if a is not None and a.kind is ErrorKind.MISSING})
     if missing:
         names = ", ".join(f"`{n}`" for n in missing)
-        hint = (f" Your notebook imports {_modules_text(unavailable)}, which does not exist where it is graded."
-                if unavailable else " Did you delete or rename its cell, or did the cell raise an error?")
-        return fail(f"{check.cell_id}: {names} is not defined when this part is graded.{hint}")
+        hint = (msg("engine.missing_import_hint", modules=_modules_text(unavailable)) if unavailable
+                else msg("engine.missing_cell_hint"))
+        return fail(msg("engine.missing", cell=check.cell_id, names=names, hint=hint))
     needs = sorted({a.error for a in answers if a is not None and a.kind is ErrorKind.UNAVAILABLE})
     if needs and check.rule is Rule.NUMPY_ONLY:
-        return fail(f"{check.cell_id}: scored 0 because {check.names[0]} needs {', '.join(needs)}: "
-                    f"{RULE_TEXT[check.rule]}.", broke_rule=True)
+        return fail(msg("engine.needs", cell=check.cell_id, name=check.names[0], needs=", ".join(needs),
+                        rule=RULE_TEXT[check.rule]), broke_rule=True)
     results = [_call_result(a, run, limits) for a in answers]
     verdict = decide(check, cases, results)
     return Outcome(check.cell_id, check.points if verdict.passed else 0.0, check.points,
@@ -335,8 +335,9 @@ def _with_calls(plan: Plan, asked: dict[str, _Asked]) -> tuple[tuple, dict[int, 
 
 class Engine:
     def __init__(self, course: Course, spec: AssignmentSpec, limits: Limits | None = None, workers: int | None = None,
-                 progress: bool = True):
+                 progress: bool = True, lang: str | None = None):
         self.course, self.spec, self.limits = course, spec, limits or Limits()
+        self.lang = check_language(lang) if lang else default_language()  # the text of messages, never a score
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
         self.state_dir = course.work_dir / "autograder" / spec.name
@@ -358,7 +359,8 @@ class Engine:
     # -- one submission
 
     def _key(self, sub: Submission) -> str:
-        return f"{self.spec.fingerprint()}:{sub.digest}"
+        # Messages are stored in the run's language: another language grades again (same scores, new text).
+        return f"{self.spec.fingerprint()}:{sub.digest}" + ("" if self.lang == "en" else f":{self.lang}")
 
     def _run_sandbox(self, kind: Sandbox, plan: Plan, todo: dict[str, list[Case]], worker: _Worker,
                      result: StudentResult) -> tuple[Run, dict[str, _Asked]]:
@@ -408,15 +410,14 @@ class Engine:
                 stopped.add(run.stopped_call.target)
             else:
                 skipped.add(killed)
-                result.cell_errors[killed] = f"stopped: it ran past the time limit of {self.limits.step_timeout:g} s"
+                result.cell_errors[killed] = msg("engine.cell_stopped", limit=self.limits.step_timeout)
             for a, answers, _ in answered.values():  # parts that would only call a stopped function again
                 if any(c.call.target in stopped for c in a.cases):
                     answers[:] = [x or Answer("", False, None, "timed out", ErrorKind.TIMEOUT) for x in answers]
             todo = {cid: c for cid, c in todo.items() if None in answered[cid][1]}
             if not todo:
                 return answered, run
-            result.notes.append(f"{killed} ran past its time limit and ignored the signal to stop; the rest of the "
-                                "notebook was graded again in a fresh sandbox")
+            result.notes.append(msg("engine.killed_note", cell=killed))
 
     def _grade_or_report(self, sub: Submission, workers: queue.Queue) -> StudentResult:
         """:meth:`_grade`, where anything unforeseen in one student's grading becomes that student's problem
@@ -428,9 +429,8 @@ class Engine:
         except Exception as err:  # noqa: BLE001 - one student never stops the class
             result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, retry=True,
                                    source=str(sub.path or ""))
-            result.problems.append(f"the grader failed on this notebook ({type(err).__name__}: {str(err)[:200]}); "
-                                   "nothing was stored for it: report it to the course team")
-            result.outcomes = [Outcome(c.cell_id, 0.0, c.points, "not graded: the grader failed")
+            result.problems.append(msg("engine.grader_failed", type=type(err).__name__, error=str(err)[:200]))
+            result.outcomes = [Outcome(c.cell_id, 0.0, c.points, msg("engine.not_graded_failed"))
                                for c in self.spec.checks.values()]
             return result
 
@@ -439,15 +439,15 @@ class Engine:
         result = StudentResult(sub.student, sub.digest, 0.0, self.spec.max_score, problems=list(sub.problems),
                                notes=list(sub.notes), seed=self.seed, source=str(sub.path or ""))
         if not sub.gradable:
-            result.outcomes = [Outcome(c.cell_id, 0.0, c.points, "not graded: " + "; ".join(sub.problems))
+            not_graded = msg("engine.not_graded_problems", problems="; ".join(sub.problems))
+            result.outcomes = [Outcome(c.cell_id, 0.0, c.points, not_graded)
                                for c in self.spec.checks.values()]
             return result
         self._check_identity(sub, result)
         plan = build_plan(self.spec.source, sub.notebook, set(self.spec.checks), self.spec.visible_tests)
         result.code = kept_code(plan.student_cells)
-        result.notes += [f"solution cell {gid} is missing from the notebook (deleted?)" for gid in plan.missing_cells]
-        result.notes += [f"the notebook holds cell {gid} more than once (copied?); the first copy was graded"
-                         for gid in dict.fromkeys(plan.duplicate_cells)]
+        result.notes += [msg("engine.missing_solution_cell", cell=gid) for gid in plan.missing_cells]
+        result.notes += [msg("engine.duplicate_cell", cell=gid) for gid in dict.fromkeys(plan.duplicate_cells)]
         t = time.monotonic()
         cases = self.cases()
         result.timing["cases"] = time.monotonic() - t
@@ -475,7 +475,7 @@ class Engine:
                 result.timing["judging"] = result.timing.get("judging", 0.0) + time.monotonic() - t
         finally:
             workers.put(worker)
-        result.outcomes = [outcomes.get(cid) or Outcome(cid, 0.0, c.points, f"{cid}: not graded")
+        result.outcomes = [outcomes.get(cid) or Outcome(cid, 0.0, c.points, msg("engine.not_graded", cell=cid))
                            for cid, c in self.spec.checks.items()]
         result.flags += [o.message for o in result.outcomes if o.broke_rule]
         result.score = sum(o.points for o in result.outcomes)
@@ -489,16 +489,19 @@ class Engine:
             return
         match = [a for a, other in self.spec.other_assignments.items() if ids & other]
         if match:
-            result.notes.append(f"this is the notebook of {match[0]}, not {self.spec.name}: submit "
-                                f"{self.spec.notebook}.ipynb")
+            result.notes.append(msg("engine.other_assignment", other=match[0], assignment=self.spec.name,
+                                    notebook=self.spec.notebook))
         else:
-            result.notes.append(f"the notebook has none of {self.spec.name}'s graded cells; start from the released "
-                                f"{self.spec.notebook}.ipynb and copy your code into its cells")
+            result.notes.append(msg("engine.no_graded_cells", assignment=self.spec.name, notebook=self.spec.notebook))
 
     # -- the run
 
     def run(self, source: Path, regrade: bool = False, on_result: Callable[[StudentResult], None] | None = None
             ) -> RunSummary:
+        with use(self.lang):
+            return self._run(source, regrade, on_result)
+
+    def _run(self, source: Path, regrade: bool, on_result: Callable[[StudentResult], None] | None) -> RunSummary:
         t0 = time.monotonic()
         ensure_assignment(self.course, self.spec.name)
         subs = collect(source, self.spec.name, self.spec.notebook, self.state_dir / "unpacked")

@@ -7,6 +7,7 @@ import html
 import os
 from pathlib import Path
 
+from autograder.messages import language, t, use
 from autograder.running.engine import AssignmentSpec, StudentResult
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.45}
@@ -22,37 +23,47 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def feedback_html(spec: AssignmentSpec, result: StudentResult) -> str:
-    """A self-contained page: total, every graded part with its message, and what went wrong on intake."""
+def feedback_html(spec: AssignmentSpec, result: StudentResult, lang: str | None = None) -> str:
+    """A self-contained page: total, every graded part with its message, and what went wrong on intake.
+
+    Its labels are in ``lang`` (default: the current language); the messages are those of the run."""
+    with use(lang):
+        return _feedback_html(spec, result)
+
+
+def _feedback_html(spec: AssignmentSpec, result: StudentResult) -> str:
     e = html.escape
     rows = []
     for o in result.outcomes:
-        status = '<span class="pass">passed</span>' if o.message is None else '<span class="fail">failed</span>'
+        status = (f'<span class="pass">{e(t("page.passed"))}</span>' if o.message is None
+                  else f'<span class="fail">{e(t("page.failed"))}</span>')
         detail = "" if o.message is None else f"<pre>{e(o.message)}</pre>"
         rows.append(f"<tr><td>{e(o.cell_id)}</td><td>{status}</td><td>{o.points:g} / {o.max_points:g}</td>"
                     f"<td>{detail}</td></tr>")
-    boxes = "".join(f'<div class="box"><b>Could not grade your notebook.</b> {e(p)}</div>' for p in result.problems)
+    boxes = "".join(f'<div class="box"><b>{e(t("page.could_not_grade"))}</b> {e(p)}</div>' for p in result.problems)
     boxes += "".join(f'<div class="box">{e(n)}</div>' for n in result.notes)
     errors = "".join(f"<tr><td>{e(c)}</td><td><pre>{e(m)}</pre></td></tr>" for c, m in result.cell_errors.items())
-    errors_table = (f"<h2>Cells that raised an error</h2><table><tr><th>cell</th><th>error</th></tr>{errors}</table>"
-                    if errors else "")
-    manual = (f"<p>Parts graded by hand ({', '.join(map(e, spec.manual_cells))}) are not included in this score.</p>"
-              if spec.manual_cells else "")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(spec.name)}: {e(result.student)}</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{e(spec.name)}: feedback for {e(result.student)}</h1>"
-            f"<p><b>Automatic score: {result.score:g} / {result.max_score:g}</b></p>{manual}{boxes}"
-            f"<table><tr><th>part</th><th>result</th><th>points</th><th>feedback</th></tr>{''.join(rows)}</table>"
-            f"{errors_table}</body></html>")
+    errors_table = (f"<h2>{e(t('page.cells_raised'))}</h2><table><tr><th>{e(t('page.cell'))}</th>"
+                    f"<th>{e(t('page.error'))}</th></tr>{errors}</table>" if errors else "")
+    manual = (f"<p>{e(t('page.manual', cells=', '.join(spec.manual_cells)))}</p>" if spec.manual_cells else "")
+    heads = "".join(f"<th>{e(t(k))}</th>" for k in ("page.part", "page.result", "page.points", "page.feedback"))
+    return (f"<!doctype html><html lang='{language()}'><head><meta charset='utf-8'>"
+            f"<title>{e(t('page.title', assignment=spec.name, student=result.student))}</title>"
+            f"<style>{_STYLE}</style></head><body>"
+            f"<h1>{e(t('page.heading', assignment=spec.name, student=result.student))}</h1>"
+            f"<p><b>{e(t('page.score', score=result.score, max=result.max_score))}</b></p>{manual}{boxes}"
+            f"<table><tr>{heads}</tr>{''.join(rows)}</table>{errors_table}</body></html>")
 
 
-def write_feedback(spec: AssignmentSpec, results: list[StudentResult], feedback_root: Path) -> list[Path]:
+def write_feedback(spec: AssignmentSpec, results: list[StudentResult], feedback_root: Path,
+                   lang: str | None = None) -> list[Path]:
     """``<feedback_root>/<student>.html`` for every student.
 
     Not inside nbgrader's feedback folder: ``nbgrader generate_feedback`` skips a student whose folder exists."""
     paths = []
     for r in results:
         path = feedback_root / f"{r.student}.html"
-        _write_atomic(path, feedback_html(spec, r))
+        _write_atomic(path, feedback_html(spec, r, lang))
         paths.append(path)
     return paths
 

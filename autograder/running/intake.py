@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import nbformat
 
+from autograder.messages import t as msg
 from autograder.running.nbmeta import cell_type, multiline_text, nbgrader_meta
 
 MAX_NOTEBOOK_MB = 200
@@ -90,7 +91,7 @@ def safe_student_id(raw: str) -> tuple[str, str | None]:
     if cleaned != raw or "\ufffd" in text:
         suffix = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:6]
         cleaned = f"{re.sub(r'_+', '_', cleaned.replace(chr(0xFFFD), '_')).strip('_') or 'student'}-{suffix}"
-        return cleaned, f"the name {raw!r} is not a plain UTF-8 name; graded as student id '{cleaned}'"
+        return cleaned, msg("intake.renamed_student", raw=repr(raw), student=cleaned)
     return cleaned, None
 
 
@@ -126,18 +127,17 @@ def read_notebook(path: Path, max_mb: int = MAX_NOTEBOOK_MB) -> ReadResult:
     except _Unusable as why:
         problem = str(why)
     except Exception as err:  # a case no check above foresaw: still this student's problem, never the run's
-        problem = f"{name} could not be read (unexpected {_why(err)}); resubmit it as saved by Jupyter"
+        problem = msg("intake.unexpected", name=name, error=_why(err))
     else:
         if len(data) > LARGE_NOTEBOOK_MB << 20:
-            notes.insert(0, f"{name} is {len(data) / 2**20:.0f} MB because of stored outputs; outputs were ignored")
+            notes.insert(0, msg("intake.large_outputs", name=name, size=len(data) / 2**20))
         return ReadResult(notebook, hashlib.sha256(data).hexdigest(), None, notes)
     digest = hashlib.sha256(data).hexdigest() if data is not None else _digest("unread", str(path), problem)
     return ReadResult(None, digest, problem)
 
 
 def _too_large(name: str, size: int, max_mb: int) -> _Unusable:
-    return _Unusable(f"{name} is {size / 2**20:.0f} MB (limit {max_mb} MB): clear all outputs "
-                     "(Kernel > Restart & Clear Output), save and resubmit")
+    return _Unusable(msg("intake.too_large", name=name, size=size / 2**20, limit=max_mb))
 
 
 def _read_bytes(path: Path, max_mb: int) -> bytes:
@@ -146,19 +146,19 @@ def _read_bytes(path: Path, max_mb: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe must not block the run
     except OSError as err:
-        raise _Unusable(f"{name} cannot be opened ({err.strerror}): resubmit it as a plain .ipynb file") from err
+        raise _Unusable(msg("intake.cannot_open", name=name, error=err.strerror)) from err
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise _Unusable(f"{name} is a folder, not a notebook file: submit the .ipynb file itself")
+            raise _Unusable(msg("intake.folder", name=name))
         if not stat.S_ISREG(info.st_mode):
-            raise _Unusable(f"{name} is not a regular file (a pipe, socket or device): submit the .ipynb file itself")
+            raise _Unusable(msg("intake.not_regular", name=name))
         if info.st_size > limit:
             raise _too_large(name, info.st_size, max_mb)
         with open(fd, "rb", closefd=False) as file:
             data = file.read(limit + 1)
     except OSError as err:
-        raise _Unusable(f"{name} cannot be read ({err.strerror}): resubmit it") from err
+        raise _Unusable(msg("intake.cannot_read", name=name, error=err.strerror)) from err
     finally:
         os.close(fd)
     if len(data) > limit:  # it grew since fstat
@@ -170,8 +170,7 @@ def _parse(data: bytes, name: str) -> tuple[nbformat.NotebookNode, list[str]]:
     """The notebook in ``data``, rebuilt from its cells, and notes on any malformed cells."""
     raw = _notebook_json(_json(data, name), name)
     if len(raw["cells"]) > MAX_CELLS:
-        raise _Unusable(f"{name} has {len(raw['cells'])} cells (limit {MAX_CELLS}): start from the released "
-                        "notebook, copy your answers into its cells and resubmit")
+        raise _Unusable(msg("intake.too_many_cells", name=name, cells=len(raw["cells"]), limit=MAX_CELLS))
     cells, notes = _cells(raw["cells"], name)
     return nbformat.NotebookNode(nbformat=4, nbformat_minor=5, metadata=nbformat.NotebookNode(), cells=cells), notes
 
@@ -179,30 +178,25 @@ def _parse(data: bytes, name: str) -> tuple[nbformat.NotebookNode, list[str]]:
 def _json(data: bytes, name: str) -> Any:
     text = data.decode("utf-8-sig", "replace")
     if not text.strip():
-        raise _Unusable(f"{name} is empty ({len(data)} bytes): save the notebook in Jupyter and resubmit")
+        raise _Unusable(msg("intake.empty", name=name, size=len(data)))
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise _Unusable(
-            f"{name} is not a valid notebook: JSON error at line {err.lineno} column {err.colno} ({err.msg}); the "
-            "file is probably truncated or was edited as text. Resubmit it as saved by Jupyter"
-        ) from err
+        raise _Unusable(msg("intake.json_error", name=name, line=err.lineno, column=err.colno, error=err.msg)) from err
     except RecursionError as err:
-        raise _Unusable(f"{name} is not a valid notebook: its JSON is nested too deeply to read (Jupyter never "
-                        "writes that); clear all outputs, save it in Jupyter and resubmit") from err
+        raise _Unusable(msg("intake.too_deep", name=name)) from err
     except ValueError as err:  # valid JSON that Python will not load, e.g. an integer of over 4300 digits
-        raise _Unusable(f"{name} is not a valid notebook ({_why(err)}); resubmit it as saved by Jupyter") from err
+        raise _Unusable(msg("intake.invalid", name=name, error=_why(err))) from err
 
 
 def _notebook_json(raw: Any, name: str) -> dict:
     """The notebook's JSON in nbformat 4 (older formats converted), with a ``cells`` list."""
-    not_a_notebook = _Unusable(f"{name} is JSON but not a Jupyter notebook (no 'cells' list): submit the .ipynb file")
+    not_a_notebook = _Unusable(msg("intake.not_a_notebook", name=name))
     if not isinstance(raw, dict):
         raise not_a_notebook
     version = raw.get("nbformat", 4)
     if isinstance(version, bool) or not isinstance(version, int):
-        raise _Unusable(f"{name} has an invalid format version (nbformat: {_shown(repr(version))[:40]}): open it "
-                        "in Jupyter, save it and resubmit")
+        raise _Unusable(msg("intake.bad_version", name=name, version=_shown(repr(version))[:40]))
     if version < 4:
         raw = _converted(raw, version, name)
     if not isinstance(raw.get("cells"), list):
@@ -214,8 +208,7 @@ def _converted(raw: dict, version: int, name: str) -> dict:
     try:
         return nbformat.convert(nbformat.from_dict(raw), 4)
     except Exception as err:  # nbformat's converters assume a well-formed notebook and raise anything
-        raise _Unusable(f"{name} is in the old notebook format {version} and could not be converted ({_why(err)}); "
-                        "open it in Jupyter, save it and resubmit") from err
+        raise _Unusable(msg("intake.old_format", name=name, version=version, error=_why(err))) from err
 
 
 def _cells(raw_cells: list, name: str) -> tuple[list[nbformat.NotebookNode], list[str]]:
@@ -232,16 +225,18 @@ def _cells(raw_cells: list, name: str) -> tuple[list[nbformat.NotebookNode], lis
         cells.append(_cell(number, kind, _clean(source or ""), _plain_nbgrader(raw)))
     notes = []
     if not_cells:
-        notes.append(f"{name}: ignored {_numbered(not_cells)}, not notebook cells (no valid cell_type)")
+        notes.append(msg("intake.ignored_cells", name=name, cells=_numbered(not_cells)))
     if not_text:
-        notes.append(f"{name}: read {_numbered(not_text)} as empty, their source is not text")
+        notes.append(msg("intake.not_text_cells", name=name, cells=_numbered(not_text)))
     return cells, notes
 
 
 def _numbered(numbers: list[int]) -> str:
     """``cell 3`` or ``cells 3, 7, ... and 12 more``."""
-    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
-    return f"cell{'s' if len(numbers) > 1 else ''} {shown}"
+    shown = ", ".join(map(str, numbers[:10]))
+    if len(numbers) > 10:
+        shown = msg("intake.more", shown=shown, more=len(numbers) - 10)
+    return msg("intake.cells" if len(numbers) > 1 else "intake.cell", numbers=shown)
 
 
 def _cell(number: int, kind: str, source: str, nbgrader: dict) -> nbformat.NotebookNode:
@@ -349,8 +344,7 @@ def _unpack_notebook(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Pa
     except _Unusable as why:
         refused[target] = str(why)
     except Exception as err:  # a corrupt member: zipfile, zlib, bz2 and lzma each raise their own
-        refused[target] = (f"{_shown(_zip_member_name(info))} could not be unpacked from the zip ({_why(err)}): "
-                           "download the zip again, or ask the student to resubmit")
+        refused[target] = msg("intake.unpack_failed", name=_shown(_zip_member_name(info)), error=_why(err))
     else:
         refused.pop(target, None)  # a later member of the same name replaced a refused one
         return written
@@ -363,17 +357,15 @@ def _write_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path,
     """Write one member to ``target``; the bytes written, at most the limits."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise _Unusable(f"{_shown(target.name)} is a link in the zip, not a notebook file: submit the notebook itself")
+        raise _Unusable(msg("intake.zip_link", name=_shown(target.name)))
     limit = min(MAX_NOTEBOOK_MB << 20, budget)
     with archive.open(info) as src, open(target, "wb") as out:
         written = _copy_at_most(src, out, limit)
     if written is not None:
         return written
     if limit == MAX_NOTEBOOK_MB << 20:
-        raise _Unusable(f"{_shown(target.name)} unpacks to more than {MAX_NOTEBOOK_MB} MB: clear all outputs "
-                        "(Kernel > Restart & Clear Output), save and resubmit")
-    raise _Unusable(f"{_shown(target.name)} was not unpacked: the zip holds more than {MAX_ZIP_TOTAL_MB} MB of "
-                    "notebooks; unpack it yourself and pass the folder")
+        raise _Unusable(msg("intake.unpacks_too_large", name=_shown(target.name), limit=MAX_NOTEBOOK_MB))
+    raise _Unusable(msg("intake.zip_too_large", name=_shown(target.name), limit=MAX_ZIP_TOTAL_MB))
 
 
 def _copy_at_most(src: IO[bytes], out: IO[bytes], limit: int) -> int | None:
@@ -448,8 +440,7 @@ def _candidates(root: Path, assignment: str, refused: dict[Path, str]) -> dict[s
             found.setdefault(_flat_student(entry.name), []).append(entry)
     for path in (path for paths in found.values() for path in paths):
         if path not in refused and not _inside(path, root):
-            refused[path] = (f"{_shown(path.name)} is a link to a file outside the submissions: submit the notebook "
-                             "file itself")
+            refused[path] = msg("intake.link_file", name=_shown(path.name))
     return found
 
 
@@ -458,7 +449,7 @@ def _student_notebooks(folder: Path, root: Path, assignment: str, refused: dict[
     following links to folders. A folder that cannot be searched is itself returned, its reason in ``refused``."""
     label = _shown(folder.name)
     if not _inside(folder, root):
-        refused[folder] = f"{label}/ is a link to a folder outside the submissions: submit the notebook itself"
+        refused[folder] = msg("intake.link_folder", name=label)
         return [folder]
     inner = folder / assignment
     base = inner if _is_dir(inner) and _inside(inner, root) else folder
@@ -468,8 +459,7 @@ def _student_notebooks(folder: Path, root: Path, assignment: str, refused: dict[
         found += [Path(here, n) for n in files + dirs if n.endswith(NOTEBOOK_SUFFIX) and not _ignored(n)]
         dirs[:] = [d for d in dirs if not _ignored(d) and not d.endswith(NOTEBOOK_SUFFIX)]
     if not found and errors:
-        refused[folder] = (f"the folder {label}/ cannot be read ({errors[0].strerror or _why(errors[0])}): fix its "
-                           "permissions, or ask the student to resubmit")
+        refused[folder] = msg("intake.folder_unreadable", name=label, error=errors[0].strerror or _why(errors[0]))
         return [folder]
     return sorted(found)
 
@@ -486,12 +476,11 @@ def _pick(student: str, paths: list[Path], notebook_name: str, refused: dict[Pat
         usable = [p for p in paths if p not in refused and _is_file(p)] or paths
         exact = [p for p in usable if p.name == released]
         chosen = exact[0] if len(exact) == 1 else max(usable, key=lambda p: (_mtime(p), p.name))
-        why = "the one named as released" if len(exact) == 1 else "the most recently modified"
+        why = msg("intake.why_released") if len(exact) == 1 else msg("intake.why_recent")
         names = ", ".join(_shown(p.name) for p in paths)
-        notes.append(f"{len(paths)} notebooks submitted ({names}); graded {_shown(chosen.name)} ({why}). "
-                     "Check it is the intended one")
+        notes.append(msg("intake.several", count=len(paths), names=names, chosen=_shown(chosen.name), why=why))
     if chosen not in refused and chosen.name != released and not chosen.name.startswith(f"{student}_"):
-        notes.append(f"notebook renamed: graded {_shown(chosen.name)} as {released}")
+        notes.append(msg("intake.renamed", chosen=_shown(chosen.name), released=released))
     return chosen, notes
 
 
@@ -532,8 +521,7 @@ def collect(source: Path, assignment: str, notebook_name: str, unpack_dir: Path)
             _read_submission(sub, raw, paths, assignment, notebook_name, refused)
         except Exception as err:  # a case no check foresaw: this student's problem, never the run's
             sub.notebook = None
-            sub.problems.append(f"the submission of {_shown(raw)} could not be read (unexpected {_why(err)}); "
-                                "ask the student to resubmit")
+            sub.problems.append(msg("intake.submission_unexpected", name=_shown(raw), error=_why(err)))
             sub.digest = _digest("failed", raw, sub.problems[-1])
     return list(subs.values())
 
@@ -542,8 +530,7 @@ def _read_submission(sub: Submission, raw: str, paths: list[Path], assignment: s
                      refused: dict[Path, str]) -> None:
     """Fill ``sub`` from the notebook picked among ``paths``, or with the problem that stops it."""
     if not paths:
-        sub.problems.append(f"no notebook found in {_shown(raw)}/: expected {_shown(raw)}/{assignment}/"
-                            f"{notebook_name}.ipynb; the student submitted nothing gradable")
+        sub.problems.append(msg("intake.nothing", name=_shown(raw), assignment=assignment, notebook=notebook_name))
         sub.digest = _digest("missing", raw)
         return
     sub.path, notes = _pick(raw, paths, notebook_name, refused)

@@ -42,6 +42,9 @@ SHARED = [
     "tests/test_book_*.py",
     "tests/test_site.py",
     "tests/test_site_assignments.py",
+    "tests/test_site_ko.py",
+    "tests/test_i18n.py",
+    "tests/test_terms.py",
     # the library against torch
     "tests/test_batching.py",
     "tests/test_bptt.py",
@@ -60,7 +63,7 @@ SHARED = [
 # Never exported, whatever SHARED says; checked again after the copy.
 INSTRUCTOR_ONLY = ["solutions", "autograder", "tests/fixtures", "nbgrader_config.py", "nbgrader_work", "gradebook.db"]
 INSTRUCTOR_PACKAGES = {"hypothesis", "ruff", "copydetect"}  # fuzzing and linting the grader; the class report
-SKIPPED = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc", ".DS_Store")
+SKIPPED = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc", ".DS_Store", "*.mo")
 
 
 class ExportError(Exception):
