@@ -200,14 +200,22 @@ def winner(ranges: dict[str, list[float | None]], a: str = "gru", b: str = "lstm
     return None
 
 
-def verdict(winners: dict[str, str | None], task_names: dict[str, str]) -> str:
-    """One sentence on "does the GRU beat the LSTM?", computed from the per-task :func:`winner` results."""
+def verdict(winners: dict[str, str | None], task_names: dict[str, str], lang: str = "en") -> str:
+    """One sentence on "does the GRU beat the LSTM?", computed from the per-task :func:`winner` results,
+    in English or (``lang="ko"``, for the Korean edition; ``task_names`` then in Korean) Korean."""
     named = {task: (NAMES[w] if w else None) for task, w in winners.items()}
-    if all(w is None for w in named.values()):
-        return ("No clear winner: on every task the GRU's and the LSTM's ranges over the seeds overlap.")
+    decided = {w for w in named.values() if w}
+    if lang == "ko":
+        if not decided:
+            return "뚜렷한 승자가 없다: 모든 과제에서 GRU와 LSTM의 시드별 범위가 겹친다."
+        parts = [f"{task_names[t]}에서는 모든 시드에서 {w}가 더 좋았다" if w else
+                 f"{task_names[t]}에서는 뚜렷한 승자가 없다(범위가 겹친다)" for t, w in named.items()]
+        lead = f"범위가 갈리는 곳에서는 {decided.pop()}가 더 좋았다" if len(decided) == 1 else "결과가 엇갈린다"
+        return f"{lead}: " + "; ".join(parts) + "."
+    if not decided:
+        return "No clear winner: on every task the GRU's and the LSTM's ranges over the seeds overlap."
     parts = [f"on {task_names[t]} the {w} was better on every seed" if w else
              f"on {task_names[t]} there is no clear winner (the ranges overlap)" for t, w in named.items()]
-    decided = {w for w in named.values() if w}
     lead = f"The {decided.pop()} did better where the ranges separate" if len(decided) == 1 else "Mixed"
     return f"{lead}: " + "; ".join(parts) + "."
 

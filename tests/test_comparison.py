@@ -49,6 +49,13 @@ def test_verdict_says_no_clear_winner_when_every_range_overlaps():
     assert verdict({"adding": "lstm", "lm": "lstm"}, NAMES).startswith("The LSTM did better")
 
 
+def test_the_korean_verdict_says_the_same():
+    assert verdict({"adding": None, "lm": None}, NAMES, lang="ko").startswith("뚜렷한 승자가 없다")
+    text = verdict({"adding": "gru", "lm": None}, NAMES, lang="ko")
+    assert text.startswith("범위가 갈리는 곳에서는 GRU가 더 좋았다") and "뚜렷한 승자가 없다" in text
+    assert verdict({"adding": "gru", "lm": "lstm"}, NAMES, lang="ko").startswith("결과가 엇갈린다")
+
+
 def test_best_lr_takes_the_best_median_per_cell():
     runs = [{"cell": "gru", "lr": lr, "seed": s, "T": 40, "steps_to_solve": steps, "test_mse": 0.005}
             for lr, per_seed in {0.01: [300, 310, None], 0.02: [100, 500, 120], 0.04: [None, None, 90]}.items()

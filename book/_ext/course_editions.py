@@ -53,6 +53,10 @@ class Tee:
         return getattr(self.stream, name)
 
 
+# myst-nb's own labels, which no catalogue translates (its code_prompt_* settings)
+KOREAN_LABELS = {"nb_code_prompt_show": "코드 보기", "nb_code_prompt_hide": "코드 숨기기"}
+
+
 def sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, *, cache: Path, strict: bool, quiet=False):
     """Run Sphinx as ``jupyter-book build`` does, with ``overrides`` on top of ``_config.yml``."""
     from jupyter_book.sphinx import build_sphinx
@@ -94,7 +98,7 @@ def build_korean(cache: Path) -> int:
                 "html",
                 out / "html",
                 out / ".doctrees",
-                {"language": LANGUAGE, "html_baseurl": baseurl.rstrip("/") + f"/{LANGUAGE}/"},
+                {"language": LANGUAGE, "html_baseurl": baseurl.rstrip("/") + f"/{LANGUAGE}/", **KOREAN_LABELS},
                 cache=cache,
                 strict=True,
             )
