@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from docutils import nodes
 from jupyter_cache import get_cache
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -177,6 +179,17 @@ def render_solution_list(app: Sphinx, docname: str, source: list[str]) -> None:
     source[0] = source[0][: match.start()] + render_solutions(notebooks, srcdir / "book") + source[0][match.end() :]
 
 
+def keep_solution_links_untranslated(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: the solutions page's generated entries (an assignment id and a download) have nothing
+    to translate, and which ones exist changes with every release: keep them out of the message catalogues."""
+    if app.env.docname != SOLUTIONS_PAGE:
+        return
+    for paragraph in doctree.findall(nodes.paragraph):
+        if any(app.config.course_solutions_dir in str(ref.get("reftarget", ""))
+               for ref in paragraph.findall(addnodes.download_reference)):
+            paragraph["translatable"] = False
+
+
 def always_reread_assignments(app: Sphinx, env, added, changed, removed) -> list[str]:
     """``env-get-outdated``: re-read the generated pages every build (new folders count)."""
     return [page for page in (PAGE, SOLUTIONS_PAGE) if page in env.found_docs]
@@ -245,6 +258,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("course_feedback_language", "en", "env")  # read by the autograder, not the site
     app.connect("source-read", render_assignment_list)
     app.connect("source-read", render_solution_list)
+    app.connect("doctree-read", keep_solution_links_untranslated)
     app.connect("env-get-outdated", always_reread_assignments)
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", publish_executed_notebook, priority=502)
