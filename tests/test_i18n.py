@@ -23,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from bookdata import EXECUTED, glued_in
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -202,9 +203,6 @@ PASTED = re.compile(r'<span class="pasted-text">([^<]*)</span>')
 def localised_values(page: Path) -> dict[str, str]:
     """English text a chapter glues with a Korean counterpart (``name`` and ``name_ko``), English -> Korean:
     the Korean page shows the counterpart instead (a computed sentence or word, e.g. chapter 8's verdict)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from bookdata import EXECUTED, glued_in
-
     if page.parent.name != "book" or not (EXECUTED / f"{page.stem}.ipynb").is_file():
         return {}
     values = glued_in(EXECUTED, page.stem)

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from bookdata import glued_in
 
 from autograder.tooling import course_config, leaks
 from autograder.tooling.student_edition import INSTRUCTOR_ONLY, ExportError, export
@@ -163,9 +164,6 @@ TIMING = re.compile(r"(^|_)(ms|seconds|time|timing|wall)(_|$)")
 def assert_same_numbers(ours: Path, theirs: Path) -> None:
     """Every value glued by every chapter of this repository's build is in the student build, equal to
     floating-point rounding (both execute the same code with the same seeds)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from bookdata import glued_in
-
     chapters = sorted(p.stem for p in ours.glob("*.ipynb"))
     assert chapters, f"{ours} is empty: build this repository's book first (make test does)"
     for chapter in chapters:

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.tooling import release
+from autograder.tooling.release import nbgrader_env
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,11 +61,6 @@ KINDS = {  # name -> (solved base?, answers)
 }
 MIX = ["correct", "correct", "ignores_batch_first", "correct", "gates_ifog", "syntax_error", "correct", "raises",
        "blank", "correct"]
-
-
-def nbgrader_env() -> dict[str, str]:
-    """nbgrader shells out to ``alembic`` and Jupyter finds kernels on PATH: the venv's bin first."""
-    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def make_course(root: Path, assignment: str = "ps3_lstm") -> Path:
